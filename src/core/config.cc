@@ -1,0 +1,182 @@
+#include "vigie/core/config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace vigie::core {
+namespace {
+
+std::string position(std::string_view source, const toml::source_region& region) {
+  return fmt::format("{}:{}:{}", source, region.begin.line, region.begin.column);
+}
+
+// How one key is read into the Config; each returns an error message or "".
+using Apply = std::function<std::string(const toml::node&, Config&)>;
+
+struct KeyRule {
+  ConfigKey key;
+  Apply apply;
+};
+
+Apply string_into(std::string Config::*field) {
+  return [field](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::string>();
+    if (!n.is_string() || !v) return "expected a string";
+    c.*field = *v;
+    return "";
+  };
+}
+
+const std::vector<KeyRule>& rules() {
+  static const std::vector<KeyRule> kRules = {
+      {{"store.url", "string", "\"sqlite:vigie.db\"",
+        "Where the data lives: \"sqlite:PATH\" (one file, relative to the home directory) or a "
+        "PostgreSQL URL \"postgresql://user@host:port/dbname\"."},
+       string_into(&Config::store_url)},
+      {{"server.listen", "string", "\"127.0.0.1\"",
+        "Address vigied listens on for HTTPS (API and console)."},
+       string_into(&Config::server_listen)},
+      {{"server.port", "integer", "8443", "HTTPS port; 0 picks a free port (printed at start)."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v) return "expected an integer";
+         if (*v < 0 || *v > 65535) return "port must be between 0 and 65535";
+         c.server_port = *v;
+         return "";
+       }},
+      {{"server.tls_cert", "string", "\"tls/server.crt\"",
+        "PEM certificate chain of the HTTPS server (relative to the home directory); created "
+        "self-signed by `vigie init` when missing."},
+       string_into(&Config::server_tls_cert)},
+      {{"server.tls_key", "string", "\"tls/server.key\"",
+        "PEM private key of the HTTPS server (relative to the home directory, mode 0600)."},
+       string_into(&Config::server_tls_key)},
+      {{"log.level", "string", "\"info\"", "One of debug, info, warn, error."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::string>();
+         if (!n.is_string() || !v || !parse_log_level(*v, c.log_level)) {
+           return "expected one of \"debug\", \"info\", \"warn\", \"error\"";
+         }
+         return "";
+       }},
+      {{"log.format", "string", "\"text\"",
+        "\"text\" for people, \"json\" for one JSON object per line (log collectors)."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::string>();
+         if (v && *v == "text") {
+           c.log_format = LogFormat::kText;
+         } else if (v && *v == "json") {
+           c.log_format = LogFormat::kJson;
+         } else {
+           return "expected \"text\" or \"json\"";
+         }
+         return "";
+       }},
+      {{"demo.load_on_first_start", "boolean", "true",
+        "Load the demo hospital (data/demo) into an empty store when vigied first starts."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<bool>();
+         if (!n.is_boolean() || !v) return "expected true or false";
+         c.demo_load_on_first_start = *v;
+         return "";
+       }},
+  };
+  return kRules;
+}
+
+const KeyRule* find_rule(std::string_view name) {
+  for (const auto& r : rules()) {
+    if (r.key.name == name) return &r;
+  }
+  return nullptr;
+}
+
+bool is_table_prefix(std::string_view name) {
+  for (const auto& r : rules()) {
+    if (r.key.name.size() > name.size() && r.key.name.compare(0, name.size(), name) == 0 &&
+        r.key.name[name.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status apply_table(const toml::table& table, const std::string& prefix, std::string_view source,
+                   Config& config) {
+  for (const auto& [k, node] : table) {
+    std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const KeyRule* rule = find_rule(name)) {
+      if (std::string why = rule->apply(node, config); !why.empty()) {
+        return fail(ErrorCode::kInvalidInput, fmt::format("key '{}': {}", name, why),
+                    position(source, node.source()));
+      }
+      continue;
+    }
+    if (node.is_table() && is_table_prefix(name)) {
+      VIGIE_TRY(apply_table(*node.as_table(), name, source, config));
+      continue;
+    }
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("unknown key '{}' (see docs/configuration.md)", name),
+                position(source, k.source()));
+  }
+  return {};
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> kKeys = [] {
+    std::vector<ConfigKey> keys;
+    for (const auto& r : rules()) keys.push_back(r.key);
+    return keys;
+  }();
+  return kKeys;
+}
+
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name) {
+  Config config;
+  try {
+    toml::table table = toml::parse(toml_text, source_name);
+    VIGIE_TRY(apply_table(table, "", source_name, config));
+  } catch (const toml::parse_error& e) {
+    return fail(ErrorCode::kInvalidInput, std::string(e.description()),
+                position(source_name, e.source()));
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return Config{};
+    return fail(ErrorCode::kIo, "cannot read configuration file", path.string());
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config(buffer.str(), path.string());
+}
+
+std::string default_config_text() {
+  std::string out =
+      "# Vigie configuration. Every key is optional; the value shown is the default.\n"
+      "# Full reference: docs/configuration.md\n";
+  std::string table;
+  for (const auto& key : config_keys()) {
+    auto dot = key.name.find('.');
+    std::string t = key.name.substr(0, dot);
+    if (t != table) {
+      out += fmt::format("\n[{}]\n", t);
+      table = t;
+    }
+    out += fmt::format("# {}\n{} = {}\n", key.doc, key.name.substr(dot + 1), key.default_value);
+  }
+  return out;
+}
+
+}  // namespace vigie::core

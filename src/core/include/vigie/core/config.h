@@ -1,0 +1,45 @@
+// Vigie's configuration: a TOML file (`vigie.toml` in the home directory) over embedded
+// defaults. Every key is listed in config_keys() with its documentation; an unknown key or
+// a value of the wrong type is refused with file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "vigie/core/log.h"
+#include "vigie/core/result.h"
+
+namespace vigie::core {
+
+struct Config {
+  // store.url: "sqlite:PATH" (relative to the home directory) or "postgresql://...".
+  std::string store_url = "sqlite:vigie.db";
+  std::string server_listen = "127.0.0.1";
+  std::int64_t server_port = 8443;
+  std::string server_tls_cert = "tls/server.crt";
+  std::string server_tls_key = "tls/server.key";
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  bool demo_load_on_first_start = true;
+};
+
+struct ConfigKey {
+  std::string name;           // dotted: "server.port"
+  std::string type;           // "string", "integer", "boolean"
+  std::string default_value;  // as written in TOML
+  std::string doc;
+};
+
+// Every key the configuration accepts, in documentation order.
+const std::vector<ConfigKey>& config_keys();
+
+// Reads `path`; a missing file yields the defaults.
+Result<Config> load_config(const std::filesystem::path& path);
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name);
+
+// The documented default configuration file that `vigie init` writes.
+std::string default_config_text();
+
+}  // namespace vigie::core

@@ -1,0 +1,21 @@
+// Text checks shared by every parser of untrusted input.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vigie::core {
+
+// The byte offset of the first byte that is not valid UTF-8 (overlongs, surrogates and
+// code points above U+10FFFF are invalid), or nullopt when the whole text is valid.
+std::optional<size_t> find_invalid_utf8(std::string_view text);
+
+// ASCII lower-case copy; other bytes unchanged.
+std::string ascii_lower(std::string_view text);
+
+// Text with leading and trailing spaces/tabs removed.
+std::string_view trim(std::string_view text);
+
+}  // namespace vigie::core

@@ -1,0 +1,52 @@
+#include "vigie/core/result.h"
+
+namespace vigie::core {
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidInput:
+      return "invalid input";
+    case ErrorCode::kUsage:
+      return "usage";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kIo:
+      return "i/o";
+    case ErrorCode::kStore:
+      return "store";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
+  }
+  return "unknown";
+}
+
+std::string Error::to_string() const {
+  if (where.empty()) return message;
+  return where + ": " + message;
+}
+
+Error with_context(Error error, std::string_view context) {
+  if (context.empty()) return error;
+  if (error.where.empty()) {
+    error.where = std::string(context);
+  } else if (error.where.rfind(context, 0) != 0) {
+    error.where = std::string(context) + ":" + error.where;
+  }
+  return error;
+}
+
+int exit_code(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kUsage:
+    case ErrorCode::kIo:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace vigie::core

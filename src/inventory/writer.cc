@@ -1,0 +1,458 @@
+#include <fmt/format.h>
+
+#include "vigie/core/time.h"
+#include "vigie/inventory/normalize.h"
+#include "writer_internal.h"
+
+namespace vigie::inventory::internal {
+namespace {
+
+using core::ErrorCode;
+using store::Value;
+
+Value text_or_null(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return s;
+}
+
+Value int_or_null(const std::optional<int>& v) {
+  if (!v) return nullptr;
+  return std::int64_t{*v};
+}
+
+Value id_or_null(const std::optional<std::int64_t>& v) {
+  if (!v) return nullptr;
+  return *v;
+}
+
+constexpr std::string_view kDeviceColumns[] = {
+    "id",          "vendor",          "vendor_norm",       "product",        "product_norm",
+    "part_number", "serial_number",   "udi",               "software_version", "hardware_revision",
+    "os",          "site_id",         "zone_id",           "location",       "owner",
+    "criticality", "status",          "new_owner",         "remote_service", "maintenance_contract",
+    "identified",  "created_at",      "updated_at"};
+
+constexpr std::string_view kInterfaceColumns[] = {"id", "device_id", "ip", "mac", "hostname", "vlan"};
+
+// Device columns an update may set, with the field that carries each.
+struct UpdateColumn {
+  Field field;
+  std::string_view column;
+  Value (*get)(const Device&);
+};
+const UpdateColumn kUpdateColumns[] = {
+    {Field::kVendor, "vendor", [](const Device& d) -> Value { return d.vendor; }},
+    {Field::kVendor, "vendor_norm", [](const Device& d) -> Value { return d.vendor_norm; }},
+    {Field::kProduct, "product", [](const Device& d) -> Value { return d.product; }},
+    {Field::kProduct, "product_norm", [](const Device& d) -> Value { return d.product_norm; }},
+    {Field::kPartNumber, "part_number", [](const Device& d) { return text_or_null(d.part_number); }},
+    {Field::kSerialNumber, "serial_number",
+     [](const Device& d) { return text_or_null(d.serial_number); }},
+    {Field::kUdi, "udi", [](const Device& d) { return text_or_null(d.udi); }},
+    {Field::kSoftwareVersion, "software_version",
+     [](const Device& d) { return text_or_null(d.software_version); }},
+    {Field::kHardwareRevision, "hardware_revision",
+     [](const Device& d) { return text_or_null(d.hardware_revision); }},
+    {Field::kOs, "os", [](const Device& d) { return text_or_null(d.os); }},
+    {Field::kLocation, "location", [](const Device& d) { return text_or_null(d.location); }},
+    {Field::kOwner, "owner", [](const Device& d) { return text_or_null(d.owner); }},
+    {Field::kCriticality, "criticality",
+     [](const Device& d) -> Value { return std::string(to_string(d.criticality)); }},
+    {Field::kStatus, "status",
+     [](const Device& d) -> Value { return std::string(to_string(d.status)); }},
+    {Field::kNewOwner, "new_owner", [](const Device& d) { return text_or_null(d.new_owner); }},
+    {Field::kRemoteService, "remote_service",
+     [](const Device& d) -> Value { return std::int64_t{d.remote_service ? 1 : 0}; }},
+    {Field::kMaintenanceContract, "maintenance_contract",
+     [](const Device& d) { return text_or_null(d.maintenance_contract); }},
+};
+
+}  // namespace
+
+std::string identity_key(const Device& d) {
+  std::string suffix;
+  if (!d.serial_number.empty()) {
+    suffix = "s" + d.serial_number;
+  } else if (!d.interfaces.empty() && !d.interfaces.front().hostname.empty()) {
+    suffix = "h" + d.interfaces.front().hostname;
+  } else if (!d.interfaces.empty() && !d.interfaces.front().ip.empty()) {
+    suffix = "i" + d.interfaces.front().ip;
+  } else {
+    return {};
+  }
+  std::string key;
+  key.reserve(d.vendor_norm.size() + d.product_norm.size() + suffix.size() + 2);
+  key += d.vendor_norm;
+  key += '\x1f';
+  key += d.product_norm;
+  key += '\x1f';
+  key += suffix;
+  return key;
+}
+
+DeviceWriter::DeviceWriter(store::Store& store, ImportResult& result, const ImportOptions& options)
+    : store_(store), result_(result), options_(options), now_(core::format_utc(core::utc_now())) {}
+
+DeviceWriter::~DeviceWriter() = default;
+
+bool DeviceWriter::store_error(const core::Error& e) {
+  result_.errors.push_back(e);
+  return false;
+}
+
+bool DeviceWriter::reject(core::Error error) {
+  if (result_.errors.size() < options_.max_errors) result_.errors.push_back(std::move(error));
+  return options_.report_all && result_.errors.size() < options_.max_errors;
+}
+
+bool DeviceWriter::begin() {
+  auto tx = store::Transaction::begin(store_);
+  if (!tx) return store_error(tx.error());
+  tx_.emplace(std::move(*tx));
+  for (std::string_view t : {"sites", "zones", "devices", "interfaces"}) {
+    if (auto st = store_.lock_table(t); !st) return store_error(st.error());
+  }
+  auto dev = store_.next_id("devices");
+  auto ifc = store_.next_id("interfaces");
+  if (!dev) return store_error(dev.error());
+  if (!ifc) return store_error(ifc.error());
+  next_device_id_ = *dev;
+  next_interface_id_ = *ifc;
+
+  auto st = store_.for_each("SELECT id, name_norm FROM sites", {}, [&](const store::Row& r) {
+    sites_.emplace(r.text(1), r.integer(0));
+    return true;
+  });
+  if (!st) return store_error(st.error());
+  st = store_.for_each("SELECT id, site_id, name_norm, vlan, trust FROM zones", {},
+                       [&](const store::Row& r) {
+                         ZoneInfo z{r.integer(0), std::nullopt,
+                                    parse_trust(r.text(4)).value_or(Trust::kUnknown), ""};
+                         if (!r.is_null(3)) z.vlan = static_cast<int>(r.integer(3));
+                         zones_.emplace(fmt::format("{}/{}", r.integer(1), r.text(2)), z);
+                         return true;
+                       });
+  if (!st) return store_error(st.error());
+  // Identity of stored devices: serial number, else first interface's host name, else IP.
+  st = store_.for_each(
+      "SELECT d.id, d.vendor_norm, d.product_norm, d.serial_number, "
+      "(SELECT i.hostname FROM interfaces i WHERE i.device_id = d.id ORDER BY i.id LIMIT 1), "
+      "(SELECT i.ip FROM interfaces i WHERE i.device_id = d.id ORDER BY i.id LIMIT 1) "
+      "FROM devices d",
+      {}, [&](const store::Row& r) {
+        Device d;
+        d.vendor_norm = r.text(1);
+        d.product_norm = r.text(2);
+        d.serial_number = r.text(3);
+        if (!r.is_null(4) || !r.is_null(5)) d.interfaces.push_back({r.text(5), "", r.text(4), {}});
+        if (std::string key = identity_key(d); !key.empty()) existing_.emplace(key, r.integer(0));
+        return true;
+      });
+  if (!st) return store_error(st.error());
+
+  auto devices = store_.inserter("devices", kDeviceColumns);
+  auto interfaces = store_.inserter("interfaces", kInterfaceColumns);
+  if (!devices) return store_error(devices.error());
+  if (!interfaces) return store_error(interfaces.error());
+  devices_ = std::move(*devices);
+  interfaces_ = std::move(*interfaces);
+  return true;
+}
+
+std::optional<std::int64_t> DeviceWriter::site_id(const std::string& name) {
+  std::string norm = normalize_words(name);
+  if (auto it = sites_.find(norm); it != sites_.end()) return it->second;
+  auto next = store_.next_id("sites");
+  if (!next) return store_error(next.error()), std::nullopt;
+  std::int64_t id = *next;
+  std::vector<Value> row = {id, name, norm, now_};
+  if (auto st = store_.execute("INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)",
+                               row);
+      !st) {
+    store_error(st.error());
+    return std::nullopt;
+  }
+  sites_.emplace(norm, id);
+  return id;
+}
+
+std::optional<std::int64_t> DeviceWriter::zone_id(std::int64_t site, const Device& d,
+                                                  const FieldMask& present,
+                                                  const std::string& where) {
+  std::string norm = normalize_words(d.zone);
+  std::string key = fmt::format("{}/{}", site, norm);
+  bool gives_vlan = has(present, Field::kZoneVlan) && d.zone_vlan.has_value();
+  bool gives_trust = has(present, Field::kZoneTrust) && d.zone_trust != Trust::kUnknown;
+  auto it = zones_.find(key);
+  if (it == zones_.end()) {
+    auto next = store_.next_id("zones");
+    if (!next) return store_error(next.error()), std::nullopt;
+    std::vector<Value> row = {*next, site, d.zone, norm, int_or_null(d.zone_vlan),
+                              std::string(to_string(d.zone_trust))};
+    if (auto st = store_.execute(
+            "INSERT INTO zones (id, site_id, name, name_norm, vlan, trust) VALUES (?, ?, ?, ?, ?, ?)",
+            row);
+        !st) {
+      store_error(st.error());
+      return std::nullopt;
+    }
+    zones_.emplace(key, ZoneInfo{*next, d.zone_vlan, d.zone_trust, where});
+    return *next;
+  }
+  ZoneInfo& z = it->second;
+  bool vlan_differs = gives_vlan && z.vlan != d.zone_vlan;
+  bool trust_differs = gives_trust && z.trust != d.zone_trust;
+  if (!vlan_differs && !trust_differs) return z.id;
+  if (!z.defined_at.empty()) {
+    reject({ErrorCode::kInvalidInput,
+            fmt::format("zone '{}' of site '{}' is described differently at {} (vlan {}, trust {})",
+                        d.zone, d.site, z.defined_at, z.vlan ? std::to_string(*z.vlan) : "none",
+                        to_string(z.trust)),
+            where});
+    return std::nullopt;
+  }
+  // The file redefines a stored zone: the newer description wins.
+  if (gives_vlan) z.vlan = d.zone_vlan;
+  if (gives_trust) z.trust = d.zone_trust;
+  z.defined_at = where;
+  std::vector<Value> row = {int_or_null(z.vlan), std::string(to_string(z.trust)), z.id};
+  if (auto st = store_.execute("UPDATE zones SET vlan = ?, trust = ? WHERE id = ?", row); !st) {
+    store_error(st.error());
+    return std::nullopt;
+  }
+  return z.id;
+}
+
+bool DeviceWriter::insert_interfaces(std::int64_t device_id,
+                                     const std::vector<Interface>& interfaces) {
+  for (const Interface& i : interfaces) {
+    if (i.ip.empty() && i.mac.empty() && i.hostname.empty()) continue;
+    Value row[] = {next_interface_id_++, device_id,        text_or_null(i.ip),
+                   text_or_null(i.mac),  text_or_null(i.hostname), int_or_null(i.vlan)};
+    if (auto st = interfaces_->add(row); !st) return store_error(st.error());
+    if (addresses_loaded_) {
+      if (!i.ip.empty()) by_ip_[i.ip] = device_id;
+      if (!i.mac.empty()) by_mac_[i.mac] = device_id;
+    }
+  }
+  return true;
+}
+
+bool DeviceWriter::update_device(std::int64_t id, const Device& d, const FieldMask& present) {
+  std::string sql = "UPDATE devices SET updated_at = ?";
+  std::vector<Value> params = {now_};
+  for (const auto& c : kUpdateColumns) {
+    if (!has(present, c.field)) continue;
+    sql += fmt::format(", {} = ?", c.column);
+    params.push_back(c.get(d));
+  }
+  sql += " WHERE id = ?";
+  params.emplace_back(id);
+  if (auto st = store_.execute(sql, params); !st) return store_error(st.error());
+  bool interfaces_given = has(present, Field::kIp) || has(present, Field::kMac) ||
+                          has(present, Field::kHostname) || has(present, Field::kVlan);
+  if (!interfaces_given) return true;
+  Value key[] = {id};
+  if (auto st = store_.execute("DELETE FROM interfaces WHERE device_id = ?", key); !st) {
+    return store_error(st.error());
+  }
+  return insert_interfaces(id, d.interfaces);
+}
+
+bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& where) {
+  ++result_.summary.records;
+  if (options_.on_progress && result_.summary.records % options_.progress_every == 0) {
+    options_.on_progress(result_.summary.records);
+  }
+  if (auto why = check_device(d)) return reject({ErrorCode::kInvalidInput, *why, where});
+  std::string key = identity_key(d);
+  if (!key.empty()) {
+    auto [it, fresh] = seen_.try_emplace(key, where);
+    if (!fresh) {
+      std::string what = d.serial_number.empty()
+                             ? "device"
+                             : fmt::format("serial number '{}'", d.serial_number);
+      return reject({ErrorCode::kInvalidInput,
+                     fmt::format("duplicate {} for {} {} (first at {})", what, d.vendor,
+                                 d.product, it->second),
+                     where});
+    }
+  }
+  Place place;
+  if (!resolve_place(d, present, where, place)) {
+    return options_.report_all && result_.errors.size() < options_.max_errors;
+  }
+  if (failed()) return true;  // report mode: keep validating, write nothing more
+
+  auto existing = key.empty() ? existing_.end() : existing_.find(key);
+  if (existing != existing_.end()) {
+    ++result_.summary.updated;
+    return write_update(existing->second, d, present, place);
+  }
+  ++result_.summary.created;
+  d.id = next_device_id_++;
+  Value row[] = {d.id,
+                 d.vendor,
+                 d.vendor_norm,
+                 d.product,
+                 d.product_norm,
+                 text_or_null(d.part_number),
+                 text_or_null(d.serial_number),
+                 text_or_null(d.udi),
+                 text_or_null(d.software_version),
+                 text_or_null(d.hardware_revision),
+                 text_or_null(d.os),
+                 id_or_null(place.site),
+                 id_or_null(place.zone),
+                 text_or_null(d.location),
+                 text_or_null(d.owner),
+                 std::string(to_string(d.criticality)),
+                 std::string(to_string(d.status)),
+                 text_or_null(d.new_owner),
+                 std::int64_t{d.remote_service ? 1 : 0},
+                 text_or_null(d.maintenance_contract),
+                 std::int64_t{d.identified ? 1 : 0},
+                 now_,
+                 now_};
+  if (auto st = devices_->add(row); !st) return store_error(st.error());
+  if (!key.empty()) existing_.emplace(std::move(key), d.id);
+  return insert_interfaces(d.id, d.interfaces);
+}
+
+bool DeviceWriter::resolve_place(const Device& d, const FieldMask& present,
+                                 const std::string& where, Place& place) {
+  if (!d.site.empty()) {
+    place.site = site_id(d.site);
+    if (!place.site) return false;
+  }
+  if (!d.zone.empty()) {
+    place.zone = zone_id(*place.site, d, present, where);
+    if (!place.zone) return false;
+  }
+  return true;
+}
+
+bool DeviceWriter::write_update(std::int64_t id, const Device& d, const FieldMask& present,
+                                const Place& place) {
+  if (!update_device(id, d, present)) return false;
+  if (!has(present, Field::kSite) && !has(present, Field::kZone)) return true;
+  std::vector<Value> params = {id_or_null(place.site), id_or_null(place.zone), id};
+  if (auto st = store_.execute("UPDATE devices SET site_id = ?, zone_id = ? WHERE id = ?", params);
+      !st) {
+    return store_error(st.error());
+  }
+  return true;
+}
+
+bool DeviceWriter::update(std::int64_t id, Device d, const FieldMask& present,
+                          const std::string& where) {
+  if (auto why = check_device(d)) return reject({ErrorCode::kInvalidInput, *why, where});
+  std::string key = identity_key(d);
+  if (auto it = key.empty() ? existing_.end() : existing_.find(key);
+      it != existing_.end() && it->second != id) {
+    return reject({ErrorCode::kConflict,
+                   fmt::format("device {} already has this vendor, product and serial number",
+                               it->second),
+                   where});
+  }
+  Place place;
+  if (!resolve_place(d, present, where, place) || failed()) return false;
+  ++result_.summary.updated;
+  return write_update(id, d, present, place);
+}
+
+std::optional<std::int64_t> DeviceWriter::find_by_address(const std::string& ip,
+                                                          const std::string& mac) {
+  if (!addresses_loaded_) {
+    addresses_loaded_ = true;
+    auto st = store_.for_each("SELECT device_id, ip, mac FROM interfaces ORDER BY id", {},
+                              [&](const store::Row& r) {
+                                if (!r.is_null(1)) by_ip_.emplace(r.text(1), r.integer(0));
+                                if (!r.is_null(2)) by_mac_.emplace(r.text(2), r.integer(0));
+                                return true;
+                              });
+    if (!st) store_error(st.error());
+  }
+  if (!ip.empty()) {
+    if (auto it = by_ip_.find(ip); it != by_ip_.end()) return it->second;
+  }
+  if (!mac.empty()) {
+    if (auto it = by_mac_.find(mac); it != by_mac_.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+bool DeviceWriter::record_scan(std::int64_t device_id, const Interface& iface,
+                               const std::vector<OpenPort>& ports, const std::string& where) {
+  (void)where;
+  if (failed()) return true;
+  // Make sure pending bulk rows are visible to the statements below.
+  if (auto st = devices_->finish(); !st) return store_error(st.error());
+  if (auto st = interfaces_->finish(); !st) return store_error(st.error());
+  std::vector<Value> params = {device_id, iface.ip};
+  auto found = store_.query_int(
+      "SELECT COUNT(*) FROM interfaces WHERE device_id = ? AND ip = ?", params);
+  if (!found) return store_error(found.error());
+  if (*found == 0) {
+    if (!insert_interfaces(device_id, {iface})) return false;
+    if (auto st = interfaces_->finish(); !st) return store_error(st.error());
+  } else {
+    std::vector<Value> upd = {text_or_null(iface.mac), text_or_null(iface.hostname), device_id,
+                              iface.ip};
+    if (auto st = store_.execute(
+            "UPDATE interfaces SET mac = COALESCE(?, mac), hostname = COALESCE(?, hostname) "
+            "WHERE device_id = ? AND ip = ?",
+            upd);
+        !st) {
+      return store_error(st.error());
+    }
+  }
+  if (auto st = store_.execute("DELETE FROM open_ports WHERE device_id = ? AND ip = ?", params);
+      !st) {
+    return store_error(st.error());
+  }
+  for (const OpenPort& p : ports) {
+    std::vector<Value> row = {device_id,         p.ip,         p.protocol,
+                              std::int64_t{p.port}, p.state,  text_or_null(p.service),
+                              text_or_null(p.service_product), p.seen_at.empty() ? now_ : p.seen_at};
+    if (auto st = store_.execute(
+            "INSERT INTO open_ports (device_id, ip, protocol, port, state, service, "
+            "service_product, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            row);
+        !st) {
+      return store_error(st.error());
+    }
+    ++result_.summary.ports;
+  }
+  std::vector<Value> touch = {now_, device_id};
+  if (auto st = store_.execute("UPDATE devices SET updated_at = ? WHERE id = ?", touch); !st) {
+    return store_error(st.error());
+  }
+  return true;
+}
+
+void DeviceWriter::finish(std::string_view format, std::string_view source) {
+  if (failed() || !tx_) return;  // the transaction guard rolls back
+  if (auto st = devices_->finish(); !st) return void(store_error(st.error()));
+  if (auto st = interfaces_->finish(); !st) return void(store_error(st.error()));
+  auto id = store_.next_id("imports");
+  if (!id) return void(store_error(id.error()));
+  std::vector<Value> row = {*id,
+                            std::string(format),
+                            std::string(source),
+                            static_cast<std::int64_t>(result_.summary.created),
+                            static_cast<std::int64_t>(result_.summary.updated),
+                            now_};
+  if (auto st = store_.execute(
+          "INSERT INTO imports (id, format, source, created, updated, imported_at) "
+          "VALUES (?, ?, ?, ?, ?, ?)",
+          row);
+      !st) {
+    return void(store_error(st.error()));
+  }
+  auto tx = std::move(*tx_);
+  tx_.reset();
+  if (auto st = tx.commit(); !st) store_error(st.error());
+}
+
+}  // namespace vigie::inventory::internal

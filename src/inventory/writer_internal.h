@@ -1,0 +1,89 @@
+// The one place imported devices are written: identity matching (vendor, product, serial
+// number; else host name; else IP), duplicate detection, site and zone resolution, batched
+// inserts, all inside one transaction. Private to the inventory module.
+#pragma once
+
+#include <bitset>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "vigie/inventory/import.h"
+#include "vigie/inventory/model.h"
+#include "vigie/store/store.h"
+
+namespace vigie::inventory::internal {
+
+using FieldMask = std::bitset<kFieldCount>;
+
+inline bool has(const FieldMask& mask, Field f) { return mask.test(static_cast<size_t>(f)); }
+
+class DeviceWriter {
+ public:
+  DeviceWriter(store::Store& store, ImportResult& result, const ImportOptions& options);
+  ~DeviceWriter();
+
+  // Starts the transaction and loads what matching needs. False when it failed (see errors).
+  bool begin();
+  // Adds or updates one device read at `where`; `present` lists the fields the source gave.
+  // Returns false when the import must stop (an error and not in report mode).
+  bool add(Device device, const FieldMask& present, const std::string& where);
+  // Updates device `id` (e.g. `vigie devices set`) under the same rules as add().
+  bool update(std::int64_t id, Device device, const FieldMask& present, const std::string& where);
+  // Records an input error at `where`. Returns false when the import must stop.
+  bool reject(core::Error error);
+  // Finds the device owning an interface with this IP, else this MAC (nmap import).
+  std::optional<std::int64_t> find_by_address(const std::string& ip, const std::string& mac);
+  // Replaces the open ports seen on (device, ip), updates the interface's MAC and host name.
+  bool record_scan(std::int64_t device_id, const Interface& iface,
+                   const std::vector<OpenPort>& ports, const std::string& where);
+  // Commits when no error was recorded; otherwise rolls back.
+  void finish(std::string_view format, std::string_view source);
+
+  [[nodiscard]] bool failed() const { return !result_.errors.empty(); }
+  store::Store& store() { return store_; }
+
+ private:
+  struct ZoneInfo {
+    std::int64_t id;
+    std::optional<int> vlan;
+    Trust trust;
+    std::string defined_at;  // where this import first described it
+  };
+  struct Place {
+    std::optional<std::int64_t> site;
+    std::optional<std::int64_t> zone;
+  };
+  bool store_error(const core::Error& e);
+  bool resolve_place(const Device& d, const FieldMask& present, const std::string& where,
+                     Place& place);
+  bool write_update(std::int64_t id, const Device& d, const FieldMask& present,
+                    const Place& place);
+  std::optional<std::int64_t> site_id(const std::string& name);
+  std::optional<std::int64_t> zone_id(std::int64_t site, const Device& d, const FieldMask& present,
+                                      const std::string& where);
+  bool update_device(std::int64_t id, const Device& d, const FieldMask& present);
+  bool insert_interfaces(std::int64_t device_id, const std::vector<Interface>& interfaces);
+
+  store::Store& store_;
+  ImportResult& result_;
+  const ImportOptions& options_;
+  std::optional<store::Transaction> tx_;
+  std::unique_ptr<store::Inserter> devices_;
+  std::unique_ptr<store::Inserter> interfaces_;
+  std::int64_t next_device_id_ = 1;
+  std::int64_t next_interface_id_ = 1;
+  std::string now_;
+  std::unordered_map<std::string, std::int64_t> sites_;
+  std::unordered_map<std::string, ZoneInfo> zones_;        // "site_id/zone_norm"
+  std::unordered_map<std::string, std::int64_t> existing_;  // identity key -> device id
+  std::unordered_map<std::string, std::string> seen_;       // identity key -> where, this import
+  std::unordered_map<std::string, std::int64_t> by_ip_;
+  std::unordered_map<std::string, std::int64_t> by_mac_;
+  bool addresses_loaded_ = false;
+};
+
+// The identity of a device for matching re-imports: "" when it has none.
+std::string identity_key(const Device& d);
+
+}  // namespace vigie::inventory::internal

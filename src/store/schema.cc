@@ -1,0 +1,100 @@
+// The schema, written once for both back-ends. Portable subset: TEXT, BIGINT, INTEGER,
+// DOUBLE PRECISION; `{pk}` is the integer primary key (SQLite's rowid alias, PostgreSQL's
+// BIGINT PRIMARY KEY). Times are ISO 8601 UTC text, booleans 0/1. A migration is never edited
+// once released: add a new one.
+#include "vigie/store/store.h"
+
+namespace vigie::store {
+namespace {
+
+constexpr std::string_view kInventory = R"sql(
+CREATE TABLE sites (
+  id {pk},
+  name TEXT NOT NULL,
+  name_norm TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE zones (
+  id {pk},
+  site_id BIGINT NOT NULL REFERENCES sites(id),
+  name TEXT NOT NULL,
+  name_norm TEXT NOT NULL,
+  vlan INTEGER CHECK (vlan IS NULL OR vlan BETWEEN 1 AND 4094),
+  trust TEXT NOT NULL DEFAULT 'unknown'
+    CHECK (trust IN ('high', 'medium', 'low', 'untrusted', 'unknown')),
+  UNIQUE (site_id, name_norm)
+);
+CREATE TABLE devices (
+  id {pk},
+  vendor TEXT NOT NULL,
+  vendor_norm TEXT NOT NULL,
+  product TEXT NOT NULL,
+  product_norm TEXT NOT NULL,
+  part_number TEXT,
+  serial_number TEXT,
+  udi TEXT,
+  software_version TEXT,
+  hardware_revision TEXT,
+  os TEXT,
+  site_id BIGINT REFERENCES sites(id),
+  zone_id BIGINT REFERENCES zones(id),
+  location TEXT,
+  owner TEXT,
+  criticality TEXT NOT NULL DEFAULT 'other'
+    CHECK (criticality IN ('life-supporting', 'diagnostic', 'other')),
+  status TEXT NOT NULL DEFAULT 'in-service'
+    CHECK (status IN ('in-service', 'standalone', 'disconnected', 'decommissioned', 'sold')),
+  new_owner TEXT,
+  remote_service INTEGER NOT NULL DEFAULT 0 CHECK (remote_service IN (0, 1)),
+  maintenance_contract TEXT,
+  identified INTEGER NOT NULL DEFAULT 1 CHECK (identified IN (0, 1)),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  CHECK (status <> 'sold' OR new_owner IS NOT NULL)
+);
+CREATE UNIQUE INDEX devices_product_serial ON devices (vendor_norm, product_norm, serial_number);
+CREATE INDEX devices_zone ON devices (zone_id);
+CREATE INDEX devices_vendor ON devices (vendor_norm);
+CREATE TABLE interfaces (
+  id {pk},
+  -- Deferred: bulk imports insert devices and their interfaces in independent batches.
+  device_id BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE
+    DEFERRABLE INITIALLY DEFERRED,
+  ip TEXT,
+  mac TEXT,
+  hostname TEXT,
+  vlan INTEGER CHECK (vlan IS NULL OR vlan BETWEEN 1 AND 4094)
+);
+CREATE INDEX interfaces_device ON interfaces (device_id);
+CREATE INDEX interfaces_ip ON interfaces (ip);
+CREATE INDEX interfaces_mac ON interfaces (mac);
+CREATE TABLE open_ports (
+  device_id BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  ip TEXT NOT NULL,
+  protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp', 'sctp')),
+  port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),
+  state TEXT NOT NULL,
+  service TEXT,
+  service_product TEXT,
+  seen_at TEXT NOT NULL,
+  PRIMARY KEY (device_id, ip, protocol, port)
+);
+CREATE TABLE imports (
+  id {pk},
+  format TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  imported_at TEXT NOT NULL
+);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "inventory: sites, zones, devices, interfaces, open ports, imports", kInventory},
+};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+}  // namespace vigie::store

@@ -1,0 +1,242 @@
+// SQLite back-end: one file in WAL mode (readers never block the writer), synchronous=FULL so
+// that a committed transaction survives a power cut, foreign keys on, a busy timeout so that
+// concurrent processes wait for the write lock instead of failing.
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "store_internal.h"
+
+namespace vigie::store::internal {
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+struct DbDeleter {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbDeleter>;
+
+constexpr int kBusyTimeoutMs = 30000;
+
+class SqliteStore;
+
+class SqliteInserter final : public Inserter {
+ public:
+  SqliteInserter(SqliteStore& store, StmtPtr stmt) : store_(store), stmt_(std::move(stmt)) {}
+  Status add(std::span<const Value> row) override;
+  Status finish() override { return {}; }
+
+ private:
+  SqliteStore& store_;
+  StmtPtr stmt_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(DbPtr db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+
+  [[nodiscard]] Backend backend() const override { return Backend::kSqlite; }
+
+  Status execute(std::string_view sql, std::span<const Value> params) override {
+    auto stmt = prepare_cached(sql);
+    if (!stmt) return tl::unexpected(stmt.error());
+    return run(*stmt, params, nullptr);
+  }
+
+  Result<std::vector<Row>> query(std::string_view sql, std::span<const Value> params) override {
+    std::vector<Row> rows;
+    VIGIE_TRY(for_each(sql, params, [&](const Row& r) {
+      rows.push_back(r);
+      return true;
+    }));
+    return rows;
+  }
+
+  Status for_each(std::string_view sql, std::span<const Value> params,
+                  const std::function<bool(const Row&)>& on_row) override {
+    auto stmt = prepare_cached(sql);
+    if (!stmt) return tl::unexpected(stmt.error());
+    return run(*stmt, params, &on_row);
+  }
+
+  Status begin() override { return exec_script("BEGIN IMMEDIATE"); }
+  Status commit() override { return exec_script("COMMIT"); }
+  void rollback() override {
+    if (sqlite3_get_autocommit(db_.get()) == 0) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+  Result<std::unique_ptr<Inserter>> inserter(std::string_view table,
+                                             std::span<const std::string_view> columns) override {
+    std::string sql = fmt::format("INSERT INTO {} ({}) VALUES (", table, fmt::join(columns, ", "));
+    for (size_t i = 0; i < columns.size(); ++i) sql += i == 0 ? "?" : ", ?";
+    sql += ")";
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      return error(sql);
+    }
+    return std::make_unique<SqliteInserter>(*this, StmtPtr(raw));
+  }
+
+  Status lock_table(std::string_view) override { return {}; }
+
+  int schema_version() override {
+    auto v = query_int("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    return v ? static_cast<int>(*v) : 0;
+  }
+
+  Status exec_script(std::string_view sql) {
+    std::string s(sql);
+    char* msg = nullptr;
+    if (sqlite3_exec(db_.get(), s.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string why = msg != nullptr ? msg : sqlite3_errmsg(db_.get());
+      sqlite3_free(msg);
+      return fail(ErrorCode::kStore, why, path_);
+    }
+    return {};
+  }
+
+  Status bind(sqlite3_stmt* stmt, std::span<const Value> params) {
+    sqlite3_reset(stmt);
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
+      return fail(ErrorCode::kInternal,
+                  fmt::format("statement expects {} parameters, got {}",
+                              sqlite3_bind_parameter_count(stmt), params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              return sqlite3_bind_null(stmt, idx);
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+              return sqlite3_bind_int64(stmt, idx, v);
+            } else if constexpr (std::is_same_v<T, double>) {
+              return sqlite3_bind_double(stmt, idx, v);
+            } else {
+              // The values outlive the step that reads them: no copy needed.
+              return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()),
+                                       SQLITE_STATIC);
+            }
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return error("bind");
+    }
+    return {};
+  }
+
+  Status step_done(sqlite3_stmt* stmt) {
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error(sqlite3_sql(stmt));
+    return {};
+  }
+
+ private:
+  tl::unexpected<core::Error> error(std::string_view context) const {
+    int code = sqlite3_extended_errcode(db_.get());
+    ErrorCode kind = (code & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kConflict : ErrorCode::kStore;
+    return fail(kind, fmt::format("{} (in: {})", sqlite3_errmsg(db_.get()), context), path_);
+  }
+
+  Result<sqlite3_stmt*> prepare_cached(std::string_view sql) {
+    std::string key(sql);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && sqlite3_stmt_busy(it->second.get()) == 0) return it->second.get();
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), key.c_str(), static_cast<int>(key.size()), &raw, nullptr) !=
+        SQLITE_OK) {
+      return error(sql);
+    }
+    if (it != cache_.end()) {
+      // The cached statement is being stepped by an outer loop: use a one-off statement.
+      extra_.emplace_back(raw);
+      return raw;
+    }
+    return cache_.emplace(std::move(key), StmtPtr(raw)).first->second.get();
+  }
+
+  Status run(sqlite3_stmt* stmt, std::span<const Value> params,
+             const std::function<bool(const Row&)>* on_row) {
+    VIGIE_TRY(bind(stmt, params));
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() { sqlite3_reset(s); }
+    } reset{stmt};
+    int columns = sqlite3_column_count(stmt);
+    while (true) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return {};
+      if (rc != SQLITE_ROW) return error(sqlite3_sql(stmt));
+      if (on_row == nullptr) continue;
+      std::vector<Value> values;
+      values.reserve(static_cast<size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER:
+            values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_FLOAT:
+            values.emplace_back(sqlite3_column_double(stmt, c));
+            break;
+          case SQLITE_NULL:
+            values.emplace_back(nullptr);
+            break;
+          default: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+            values.emplace_back(std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+          }
+        }
+      }
+      if (!(*on_row)(Row(std::move(values)))) return {};
+    }
+  }
+
+  DbPtr db_;
+  std::string path_;
+  std::unordered_map<std::string, StmtPtr> cache_;
+  std::vector<StmtPtr> extra_;
+};
+
+Status SqliteInserter::add(std::span<const Value> row) {
+  VIGIE_TRY(store_.bind(stmt_.get(), row));
+  return store_.step_done(stmt_.get());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot open SQLite store: {}",
+                            raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)),
+                path);
+  }
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  auto store = std::make_unique<SqliteStore>(std::move(db), path);
+  VIGIE_TRY(store->exec_script(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
+  SqliteStore& s = *store;
+  VIGIE_TRY(migrate(s, [&s](std::string_view sql) { return s.exec_script(sql); }));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace vigie::store::internal
