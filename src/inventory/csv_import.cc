@@ -2,14 +2,118 @@
 // one device per row.
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "import_internal.h"
 #include "vigie/core/csv.h"
 
 namespace vigie::inventory::internal {
+namespace {
+
+using core::ErrorCode;
+
+struct ParsedRow {
+  Device device;
+  std::string where;
+  std::optional<core::Error> error;  // the row was refused; `device` is empty
+};
+
+constexpr size_t kBatchRows = 4096;
+constexpr size_t kBatchesInFlight = 4;
+
+// A bounded queue of row batches between the parsing thread and the writing thread.
+class RowQueue {
+ public:
+  // Blocks while the queue is full; false when the consumer closed it.
+  bool push(std::vector<ParsedRow> batch) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return closed_ || batches_.size() < kBatchesInFlight; });
+    if (closed_) return false;
+    batches_.push_back(std::move(batch));
+    not_empty_.notify_one();
+    return true;
+  }
+  // Blocks until a batch arrives; false at the end of input.
+  bool pop(std::vector<ParsedRow>& out) {
+    std::unique_lock lock(mutex_);
+    not_empty_.wait(lock, [&] { return !batches_.empty() || done_ || closed_; });
+    if (batches_.empty()) return false;
+    out = std::move(batches_.front());
+    batches_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void finish() {
+    std::lock_guard lock(mutex_);
+    done_ = true;
+    not_empty_.notify_all();
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<std::vector<ParsedRow>> batches_;
+  bool done_ = false;
+  bool closed_ = false;
+};
+
+void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>& columns,
+                const std::vector<std::string>& names, RowQueue& queue,
+                const std::stop_token& stop) {
+  const std::string& file = reader.file_name();
+  std::vector<std::string_view> fields;
+  std::vector<ParsedRow> batch;
+  batch.reserve(kBatchRows);
+  auto flush = [&] {
+    bool ok = queue.push(std::move(batch));
+    batch = {};
+    batch.reserve(kBatchRows);
+    return ok;
+  };
+  while (!stop.stop_requested()) {
+    auto got = reader.next(fields);
+    if (!got) {  // malformed CSV: the reader cannot resynchronise, so this is the last row
+      batch.push_back({{}, {}, got.error()});
+      break;
+    }
+    if (!*got) break;
+    ParsedRow row;
+    row.where = fmt::format("{}:{}", file, reader.line());
+    if (fields.size() != columns.size()) {
+      row.error = core::Error{ErrorCode::kInvalidInput,
+                              fmt::format("expected {} fields as in the header, found {}",
+                                          columns.size(), fields.size()),
+                              row.where};
+    }
+    for (size_t i = 0; i < fields.size() && !row.error; ++i) {
+      if (!columns[i]) continue;
+      if (auto why = set_field(row.device, *columns[i], fields[i])) {
+        row.error = core::Error{ErrorCode::kInvalidInput,
+                                fmt::format("column '{}': {}", names[i], *why),
+                                fmt::format("{}:{}:column {}", file, reader.line(), i + 1)};
+      }
+    }
+    batch.push_back(std::move(row));
+    if (batch.size() == kBatchRows && !flush()) return;
+  }
+  if (!batch.empty()) flush();
+  queue.finish();
+}
+
+}  // namespace
 
 void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
                 const ImportOptions& options) {
-  using core::ErrorCode;
   auto reader = core::CsvReader::open(path);
   if (!reader) return void(writer.reject(reader.error()));
   std::vector<std::string_view> fields;
@@ -59,35 +163,23 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
   }
   if (writer.failed()) return;
 
-  while (true) {
-    got = reader->next(fields);
-    if (!got) return void(writer.reject(got.error()));  // malformed CSV: cannot resynchronise
-    if (!*got) break;
-    std::string where = fmt::format("{}:{}", path.string(), reader->line());
-    if (fields.size() != columns.size()) {
-      if (!writer.reject({ErrorCode::kInvalidInput,
-                          fmt::format("expected {} fields as in the header, found {}",
-                                      columns.size(), fields.size()),
-                          where})) {
+  // Two stages on two threads: this one writes, a reader thread parses and validates rows
+  // into batches. Rows keep their order, so errors are reported as in a single pass.
+  RowQueue queue;
+  std::jthread parser([&](std::stop_token stop) {
+    parse_rows(*reader, columns, names, queue, stop);
+  });
+  std::vector<ParsedRow> batch;
+  while (queue.pop(batch)) {
+    for (ParsedRow& row : batch) {
+      bool go_on = row.error ? writer.reject(std::move(*row.error))
+                             : writer.add(std::move(row.device), present, row.where);
+      if (!go_on) {
+        parser.request_stop();
+        queue.close();
         return;
       }
-      continue;
     }
-    Device device;
-    bool row_ok = true;
-    for (size_t i = 0; i < fields.size() && row_ok; ++i) {
-      if (!columns[i]) continue;
-      if (auto why = set_field(device, *columns[i], fields[i])) {
-        row_ok = false;
-        if (!writer.reject({ErrorCode::kInvalidInput,
-                            fmt::format("column '{}': {}", names[i], *why),
-                            fmt::format("{}:{}:column {}", path.string(), reader->line(), i + 1)})) {
-          return;
-        }
-      }
-    }
-    if (!row_ok) continue;
-    if (!writer.add(std::move(device), present, where)) return;
   }
 }
 

@@ -34,7 +34,7 @@ ImportResult import_devices(store::Store& store, const std::filesystem::path& pa
                             ImportFormat format, const ImportOptions& options) {
   ImportResult result;
   internal::DeviceWriter writer(store, result, options);
-  if (!writer.begin()) return result;
+  if (!writer.begin(path.string(), format != ImportFormat::kNmap)) return result;
   std::string_view name = "csv";
   switch (format) {
     case ImportFormat::kCsv:

@@ -67,7 +67,21 @@ const UpdateColumn kUpdateColumns[] = {
      [](const Device& d) { return text_or_null(d.maintenance_contract); }},
 };
 
+// FNV-1a, 64 bits: the second, independent half of an identity digest.
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 }  // namespace
+
+DeviceWriter::Digest DeviceWriter::digest(std::string_view key) {
+  return {std::hash<std::string_view>{}(key), fnv1a(key)};
+}
 
 std::string identity_key(const Device& d) {
   std::string suffix;
@@ -100,12 +114,19 @@ bool DeviceWriter::store_error(const core::Error& e) {
   return false;
 }
 
+std::string DeviceWriter::short_where(const std::string& where) const {
+  if (!source_.empty() && where.starts_with(source_)) return where.substr(source_.size());
+  return where;
+}
+
 bool DeviceWriter::reject(core::Error error) {
   if (result_.errors.size() < options_.max_errors) result_.errors.push_back(std::move(error));
   return options_.report_all && result_.errors.size() < options_.max_errors;
 }
 
-bool DeviceWriter::begin() {
+bool DeviceWriter::begin(std::string source, bool bulk) {
+  source_ = std::move(source);
+  bulk_ = bulk;
   auto tx = store::Transaction::begin(store_);
   if (!tx) return store_error(tx.error());
   tx_.emplace(std::move(*tx));
@@ -150,6 +171,13 @@ bool DeviceWriter::begin() {
       });
   if (!st) return store_error(st.error());
 
+  // Loading into an empty inventory (first import, migration from another tool): build the
+  // indexes once at the end instead of row by row. Not for scans, which look rows up.
+  if (bulk_ && existing_.empty() && next_device_id_ == 1) {
+    for (std::string_view t : {"devices", "interfaces"}) {
+      if (auto st = store_.defer_indexes(t); !st) return store_error(st.error());
+    }
+  }
   auto devices = store_.inserter("devices", kDeviceColumns);
   auto interfaces = store_.inserter("interfaces", kInterfaceColumns);
   if (!devices) return store_error(devices.error());
@@ -160,8 +188,12 @@ bool DeviceWriter::begin() {
 }
 
 std::optional<std::int64_t> DeviceWriter::site_id(const std::string& name) {
+  if (auto it = site_by_raw_name_.find(name); it != site_by_raw_name_.end()) return it->second;
   std::string norm = normalize_words(name);
-  if (auto it = sites_.find(norm); it != sites_.end()) return it->second;
+  if (auto it = sites_.find(norm); it != sites_.end()) {
+    site_by_raw_name_.emplace(name, it->second);
+    return it->second;
+  }
   auto next = store_.next_id("sites");
   if (!next) return store_error(next.error()), std::nullopt;
   std::int64_t id = *next;
@@ -173,17 +205,26 @@ std::optional<std::int64_t> DeviceWriter::site_id(const std::string& name) {
     return std::nullopt;
   }
   sites_.emplace(norm, id);
+  site_by_raw_name_.emplace(name, id);
   return id;
 }
 
 std::optional<std::int64_t> DeviceWriter::zone_id(std::int64_t site, const Device& d,
                                                   const FieldMask& present,
                                                   const std::string& where) {
-  std::string norm = normalize_words(d.zone);
-  std::string key = fmt::format("{}/{}", site, norm);
   bool gives_vlan = has(present, Field::kZoneVlan) && d.zone_vlan.has_value();
   bool gives_trust = has(present, Field::kZoneTrust) && d.zone_trust != Trust::kUnknown;
+  // Rows repeat the same few zone names: look the raw spelling up before normalising.
+  auto& by_raw = zone_by_raw_name_[site];
+  if (auto raw = by_raw.find(d.zone); raw != by_raw.end()) {
+    ZoneInfo& z = *raw->second;
+    bool same = (!gives_vlan || z.vlan == d.zone_vlan) && (!gives_trust || z.trust == d.zone_trust);
+    if (same) return z.id;
+  }
+  std::string norm = normalize_words(d.zone);
+  std::string key = fmt::format("{}/{}", site, norm);
   auto it = zones_.find(key);
+  if (it != zones_.end()) by_raw.emplace(d.zone, &it->second);
   if (it == zones_.end()) {
     auto next = store_.next_id("zones");
     if (!next) return store_error(next.error()), std::nullopt;
@@ -196,7 +237,8 @@ std::optional<std::int64_t> DeviceWriter::zone_id(std::int64_t site, const Devic
       store_error(st.error());
       return std::nullopt;
     }
-    zones_.emplace(key, ZoneInfo{*next, d.zone_vlan, d.zone_trust, where});
+    auto made = zones_.emplace(key, ZoneInfo{*next, d.zone_vlan, d.zone_trust, where});
+    by_raw.emplace(d.zone, &made.first->second);
     return *next;
   }
   ZoneInfo& z = it->second;
@@ -267,14 +309,14 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
   if (auto why = check_device(d)) return reject({ErrorCode::kInvalidInput, *why, where});
   std::string key = identity_key(d);
   if (!key.empty()) {
-    auto [it, fresh] = seen_.try_emplace(key, where);
+    auto [it, fresh] = seen_.try_emplace(digest(key), short_where(where));
     if (!fresh) {
       std::string what = d.serial_number.empty()
                              ? "device"
                              : fmt::format("serial number '{}'", d.serial_number);
       return reject({ErrorCode::kInvalidInput,
-                     fmt::format("duplicate {} for {} {} (first at {})", what, d.vendor,
-                                 d.product, it->second),
+                     fmt::format("duplicate {} for {} {} (first at {}{})", what, d.vendor,
+                                 d.product, source_, it->second),
                      where});
     }
   }
@@ -291,31 +333,35 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
   }
   ++result_.summary.created;
   d.id = next_device_id_++;
+  // The device is ours: its strings move into the row instead of being copied.
+  auto text = [](std::string& s) -> Value {
+    if (s.empty()) return nullptr;
+    return std::move(s);
+  };
   Value row[] = {d.id,
-                 d.vendor,
-                 d.vendor_norm,
-                 d.product,
-                 d.product_norm,
-                 text_or_null(d.part_number),
-                 text_or_null(d.serial_number),
-                 text_or_null(d.udi),
-                 text_or_null(d.software_version),
-                 text_or_null(d.hardware_revision),
-                 text_or_null(d.os),
+                 std::move(d.vendor),
+                 std::move(d.vendor_norm),
+                 std::move(d.product),
+                 std::move(d.product_norm),
+                 text(d.part_number),
+                 text(d.serial_number),
+                 text(d.udi),
+                 text(d.software_version),
+                 text(d.hardware_revision),
+                 text(d.os),
                  id_or_null(place.site),
                  id_or_null(place.zone),
-                 text_or_null(d.location),
-                 text_or_null(d.owner),
-                 std::string(to_string(d.criticality)),
-                 std::string(to_string(d.status)),
-                 text_or_null(d.new_owner),
+                 text(d.location),
+                 text(d.owner),
+                 to_string(d.criticality),
+                 to_string(d.status),
+                 text(d.new_owner),
                  std::int64_t{d.remote_service ? 1 : 0},
-                 text_or_null(d.maintenance_contract),
+                 text(d.maintenance_contract),
                  std::int64_t{d.identified ? 1 : 0},
-                 now_,
-                 now_};
+                 std::string_view(now_),
+                 std::string_view(now_)};
   if (auto st = devices_->add(row); !st) return store_error(st.error());
-  if (!key.empty()) existing_.emplace(std::move(key), d.id);
   return insert_interfaces(d.id, d.interfaces);
 }
 
@@ -435,6 +481,7 @@ void DeviceWriter::finish(std::string_view format, std::string_view source) {
   if (failed() || !tx_) return;  // the transaction guard rolls back
   if (auto st = devices_->finish(); !st) return void(store_error(st.error()));
   if (auto st = interfaces_->finish(); !st) return void(store_error(st.error()));
+  if (auto st = store_.restore_indexes(); !st) return void(store_error(st.error()));
   auto id = store_.next_id("imports");
   if (!id) return void(store_error(id.error()));
   std::vector<Value> row = {*id,

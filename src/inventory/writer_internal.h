@@ -24,7 +24,9 @@ class DeviceWriter {
   ~DeviceWriter();
 
   // Starts the transaction and loads what matching needs. False when it failed (see errors).
-  bool begin();
+  // `source` (the file name) prefixes every position given to add(); it is not kept per row.
+  // `bulk`: the source is a whole inventory (CSV, GLPI), see begin() in writer.cc.
+  bool begin(std::string source = {}, bool bulk = false);
   // Adds or updates one device read at `where`; `present` lists the fields the source gave.
   // Returns false when the import must stop (an error and not in report mode).
   bool add(Device device, const FieldMask& present, const std::string& where);
@@ -55,6 +57,7 @@ class DeviceWriter {
     std::optional<std::int64_t> zone;
   };
   bool store_error(const core::Error& e);
+  [[nodiscard]] std::string short_where(const std::string& where) const;
   bool resolve_place(const Device& d, const FieldMask& present, const std::string& where,
                      Place& place);
   bool write_update(std::int64_t id, const Device& d, const FieldMask& present,
@@ -77,7 +80,23 @@ class DeviceWriter {
   std::unordered_map<std::string, std::int64_t> sites_;
   std::unordered_map<std::string, ZoneInfo> zones_;        // "site_id/zone_norm"
   std::unordered_map<std::string, std::int64_t> existing_;  // identity key -> device id
-  std::unordered_map<std::string, std::string> seen_;       // identity key -> where, this import
+  // Identity digest -> where (without the source prefix), for this import. A 128-bit digest
+  // instead of the key keeps a million-row import small; a false duplicate would need two
+  // independent 64-bit hashes to collide at once.
+  struct Digest {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    bool operator==(const Digest&) const = default;
+  };
+  struct DigestHash {
+    size_t operator()(const Digest& d) const { return d.a; }
+  };
+  std::unordered_map<Digest, std::string, DigestHash> seen_;
+  static Digest digest(std::string_view key);
+  std::unordered_map<std::string, std::int64_t> site_by_raw_name_;
+  std::unordered_map<std::int64_t, std::unordered_map<std::string, ZoneInfo*>> zone_by_raw_name_;
+  std::string source_;
+  bool bulk_ = false;
   std::unordered_map<std::string, std::int64_t> by_ip_;
   std::unordered_map<std::string, std::int64_t> by_mac_;
   bool addresses_loaded_ = false;

@@ -72,6 +72,8 @@ struct Params {
       }
       if (const auto* s = std::get_if<std::string>(&v)) {
         storage.push_back(*s);
+      } else if (const auto* sv = std::get_if<std::string_view>(&v)) {
+        storage.emplace_back(*sv);
       } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
         storage.push_back(std::to_string(*n));
       } else {
@@ -186,6 +188,26 @@ class PostgresStore final : public Store {
   Status lock_table(std::string_view table) override {
     return script(fmt::format("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", table));
   }
+
+  Result<std::vector<std::pair<std::string, std::string>>> secondary_indexes(
+      std::string_view table) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    VIGIE_TRY(for_each(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE t.relname = ? AND n.nspname = current_schema() AND NOT i.indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+        "ORDER BY c.relname",
+        std::vector<Value>{std::string(table)}, [&](const Row& r) {
+          out.emplace_back(r.text(0), r.text(1));
+          return true;
+        }));
+    return out;
+  }
+
+  // CREATE INDEX refuses a table with pending deferred foreign-key checks: run them now.
+  Status prepare_index_rebuild() override { return script("SET CONSTRAINTS ALL IMMEDIATE"); }
 
   int schema_version() override {
     auto v = query_int("SELECT COALESCE(MAX(version), 0) FROM schema_version");

@@ -88,6 +88,19 @@ class SqliteStore final : public Store {
 
   Status lock_table(std::string_view) override { return {}; }
 
+  Result<std::vector<std::pair<std::string, std::string>>> secondary_indexes(
+      std::string_view table) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    // sql IS NULL for the automatic indexes of PRIMARY KEY / UNIQUE constraints.
+    VIGIE_TRY(for_each("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                       "tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+                       std::vector<Value>{std::string(table)}, [&](const Row& r) {
+                         out.emplace_back(r.text(0), r.text(1));
+                         return true;
+                       }));
+    return out;
+  }
+
   int schema_version() override {
     auto v = query_int("SELECT COALESCE(MAX(version), 0) FROM schema_version");
     return v ? static_cast<int>(*v) : 0;
@@ -123,7 +136,7 @@ class SqliteStore final : public Store {
             } else if constexpr (std::is_same_v<T, double>) {
               return sqlite3_bind_double(stmt, idx, v);
             } else {
-              // The values outlive the step that reads them: no copy needed.
+              // std::string or std::string_view: the values outlive the step that reads them.
               return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()),
                                        SQLITE_STATIC);
             }
@@ -215,6 +228,9 @@ Status SqliteInserter::add(std::span<const Value> row) {
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
+  // Memory statistics take a global mutex on every allocation; Vigie does not read them.
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kConfigured;
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -232,8 +248,8 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   auto store = std::make_unique<SqliteStore>(std::move(db), path);
   VIGIE_TRY(store->exec_script(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+      "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA threads=2;"));
   SqliteStore& s = *store;
   VIGIE_TRY(migrate(s, [&s](std::string_view sql) { return s.exec_script(sql); }));
   return std::unique_ptr<Store>(std::move(store));

@@ -10,6 +10,7 @@ namespace vigie::store {
 std::string Row::text(size_t i) const {
   const Value& v = values_.at(i);
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* sv = std::get_if<std::string_view>(&v)) return std::string(*sv);
   if (const auto* n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
   if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
   return {};
@@ -57,6 +58,24 @@ Result<std::int64_t> Store::next_id(std::string_view table) {
   auto max = query_int(fmt::format("SELECT COALESCE(MAX(id), 0) FROM {}", table));
   if (!max) return max;
   return *max + 1;
+}
+
+Status Store::defer_indexes(std::string_view table) {
+  auto indexes = secondary_indexes(table);
+  if (!indexes) return tl::unexpected(indexes.error());
+  for (auto& [name, create] : *indexes) {
+    VIGIE_TRY(execute(fmt::format("DROP INDEX {}", name)));
+    deferred_indexes_.push_back(std::move(create));
+  }
+  return {};
+}
+
+Status Store::restore_indexes() {
+  std::vector<std::string> pending;
+  pending.swap(deferred_indexes_);
+  if (!pending.empty()) VIGIE_TRY(prepare_index_rebuild());
+  for (const auto& create : pending) VIGIE_TRY(execute(create));
+  return {};
 }
 
 Result<Transaction> Transaction::begin(Store& store) {

@@ -21,8 +21,10 @@ namespace vigie::store {
 using core::Result;
 using core::Status;
 
-// A SQL value. Booleans are stored as 0/1 integers, times as ISO 8601 UTC text.
-using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+// A SQL value. Booleans are stored as 0/1 integers, times as ISO 8601 UTC text. A
+// string_view parameter refers to text that outlives the call (constants, a batch's clock
+// reading) and saves a copy per row on bulk paths; query results always own their text.
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, std::string_view>;
 
 class Row {
  public:
@@ -84,11 +86,28 @@ class Store {
 
   [[nodiscard]] virtual int schema_version() = 0;
 
+  // Bulk loading: drops the secondary indexes of `table` for the rest of the current
+  // transaction and rebuilds them at restore_indexes(): building an index from sorted data is
+  // several times faster than maintaining it row by row. Unique indexes are checked when
+  // rebuilt (kConflict). Call both inside the same transaction.
+  Status defer_indexes(std::string_view table);
+  Status restore_indexes();
+
+  // Runs before indexes are rebuilt (PostgreSQL must first check deferred constraints).
+  virtual Status prepare_index_rebuild() { return {}; }
+  // CREATE INDEX statements of the secondary indexes of `table` (not primary keys, not
+  // indexes backing a constraint).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> secondary_indexes(
+      std::string_view table) = 0;
+
   // Convenience: the single integer a query returns (e.g. a count).
   Result<std::int64_t> query_int(std::string_view sql, std::span<const Value> params = {});
   // The next free id of a table with an integer `id` column (call inside a transaction after
   // lock_table()).
   Result<std::int64_t> next_id(std::string_view table);
+
+ private:
+  std::vector<std::string> deferred_indexes_;  // CREATE INDEX statements to run again
 };
 
 // Rolls back unless committed: every import is all or nothing.
