@@ -48,10 +48,11 @@ int cmd_init(const std::optional<std::string>& home_flag, const std::string& sto
   auto made = api::ensure_tls_identity(home / ctx->config.server_tls_cert,
                                        home / ctx->config.server_tls_key);
   if (!made) return report(made.error());
-  std::cout << fmt::format("Vigie home: {}\nconfiguration: {}\nstore: {} (schema version {})\n",
-                           home.string(), config_file.string(),
-                           ctx->store->backend() == store::Backend::kSqlite ? "SQLite" : "PostgreSQL",
-                           ctx->store->schema_version());
+  std::cout << fmt::format(
+      "Vigie home: {}\nconfiguration: {}\nstore: {} (schema version {})\n", home.string(),
+      config_file.string(),
+      ctx->store->backend() == store::Backend::kSqlite ? "SQLite" : "PostgreSQL",
+      ctx->store->schema_version());
   if (*made) std::cout << "TLS: created a self-signed server certificate\n";
   return 0;
 }
@@ -79,15 +80,14 @@ int cmd_import(apps::AppContext& ctx, const ImportArgs& a) {
   options.ignore_unknown_columns = a.ignore_unknown;
   options.report_all = a.report_all;
   if (a.progress) {
-    options.on_progress = [](size_t n) {
-      std::cerr << "vigie: " << n << " records read\n";
-    };
+    options.on_progress = [](size_t n) { std::cerr << "vigie: " << n << " records read\n"; };
   }
   auto result = inventory::import_devices(*ctx.store, a.file, format, options);
   const auto& s = result.summary;
   if (a.json) {
     json errors = json::array();
-    for (const auto& e : result.errors) errors.push_back({{"where", e.where}, {"reason", e.message}});
+    for (const auto& e : result.errors)
+      errors.push_back({{"where", e.where}, {"reason", e.message}});
     std::cout << dump({{"committed", result.ok()},
                        {"records", s.records},
                        {"created", result.ok() ? s.created : 0},
@@ -105,7 +105,8 @@ int cmd_import(apps::AppContext& ctx, const ImportArgs& a) {
   if (!a.json) {
     std::cout << fmt::format("imported {}: {} records, {} devices created, {} updated", a.file,
                              s.records, s.created, s.updated);
-    if (format == inventory::ImportFormat::kNmap) std::cout << fmt::format(", {} open ports", s.ports);
+    if (format == inventory::ImportFormat::kNmap)
+      std::cout << fmt::format(", {} open ports", s.ports);
     std::cout << "\n";
   }
   return 0;
@@ -118,7 +119,8 @@ std::string cut(std::string_view s, size_t width) {
 
 int cmd_list(apps::AppContext& ctx, const inventory::DeviceFilter& filter, bool as_json) {
   size_t n = 0;
-  if (as_json) std::cout << "[";
+  if (as_json)
+    std::cout << "[";
   else {
     std::cout << fmt::format("{:>6}  {:<22} {:<26} {:<10} {:<12} {:<28} {:<15} {}\n", "ID",
                              "VENDOR", "PRODUCT", "VERSION", "SERIAL", "SITE / ZONE", "IP",
@@ -126,7 +128,8 @@ int cmd_list(apps::AppContext& ctx, const inventory::DeviceFilter& filter, bool 
   }
   auto st = inventory::for_each_device(*ctx.store, filter, [&](const inventory::Device& d) {
     if (as_json) {
-      std::cout << (n == 0 ? "\n" : ",\n") << inventory::to_json(d).dump(-1, ' ', false, json::error_handler_t::replace);
+      std::cout << (n == 0 ? "\n" : ",\n")
+                << inventory::to_json(d).dump(-1, ' ', false, json::error_handler_t::replace);
     } else {
       std::string place = d.site.empty() ? "" : d.site + (d.zone.empty() ? "" : " / " + d.zone);
       std::string ip = d.interfaces.empty() ? "" : d.interfaces.front().ip;
@@ -165,7 +168,9 @@ int cmd_show(apps::AppContext& ctx, std::int64_t id, bool as_json) {
                       v["vlan"].is_null() ? "-" : v["vlan"].dump(), v["trust"].get<std::string>());
     }
     std::cout << fmt::format("{:<22} {}\n", key,
-                             v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump());
+                             v.is_null()     ? "-"
+                             : v.is_string() ? v.get<std::string>()
+                                             : v.dump());
   }
   std::cout << fmt::format("{:<22} {}\n", "identified", d->identified ? "yes" : "no (from a scan)");
   for (const auto& i : d->interfaces) {

@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
     return core::exit_code(server.error());
   }
   // The one line on stdout: scripts and tests read the port from it.
-  std::string host = options.listen.find(':') != std::string::npos ? "[" + options.listen + "]"
-                                                                   : options.listen;
+  std::string host =
+      options.listen.find(':') != std::string::npos ? "[" + options.listen + "]" : options.listen;
   std::printf("vigied listening on https://%s:%u\n", host.c_str(), (*server)->port());
   std::fflush(stdout);
   core::log_event(core::LogLevel::kInfo, "server.started",

@@ -18,8 +18,7 @@ constexpr size_t kDefaultPage = 100;
 constexpr size_t kMaxPage = 1000;
 
 Response json_response(int status, const json& body) {
-  return {status, "application/json",
-          body.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
 // RFC 9457 problem details.
@@ -72,7 +71,8 @@ bool parse_size(const std::string& s, size_t& out) {
 
 Response list_devices(store::Store& store, const std::map<std::string, std::string>& q) {
   inventory::DeviceFilter f;
-  static constexpr std::string_view kKnown[] = {"zone", "vendor", "site", "status", "limit", "offset"};
+  static constexpr std::string_view kKnown[] = {"zone",   "vendor", "site",
+                                                "status", "limit",  "offset"};
   for (const auto& [k, v] : q) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) {
       return problem(400, "Bad Request", fmt::format("unknown query parameter '{}'", k));
@@ -87,7 +87,8 @@ Response list_devices(store::Store& store, const std::map<std::string, std::stri
   f.site = get("site");
   f.status = get("status");
   f.limit = kDefaultPage;
-  if (auto l = get("limit"); !l.empty() && (!parse_size(l, f.limit) || f.limit == 0 || f.limit > kMaxPage)) {
+  if (auto l = get("limit");
+      !l.empty() && (!parse_size(l, f.limit) || f.limit == 0 || f.limit > kMaxPage)) {
     return problem(400, "Bad Request", fmt::format("limit must be 1..{}", kMaxPage));
   }
   if (auto o = get("offset"); !o.empty() && !parse_size(o, f.offset)) {
@@ -105,10 +106,8 @@ Response list_devices(store::Store& store, const std::map<std::string, std::stri
                ? problem(400, "Bad Request", st.error().message)
                : problem(500, "Internal Server Error", "the store failed");
   }
-  return json_response(200, {{"items", items},
-                             {"total", *total},
-                             {"limit", f.limit},
-                             {"offset", f.offset}});
+  return json_response(
+      200, {{"items", items}, {"total", *total}, {"limit", f.limit}, {"offset", f.offset}});
 }
 
 Response show_device(store::Store& store, std::string_view id_text) {

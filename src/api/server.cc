@@ -42,9 +42,9 @@ class ServerImpl final : public Server {
   core::Status init(const ServerOptions& options) {
     try {
       tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
-                       SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use | SSL_OP_NO_COMPRESSION |
+                       SSL_OP_NO_RENEGOTIATION);
       SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
       if (SSL_CTX_set_cipher_list(tls_.native_handle(), kTls12Ciphers) != 1) {
         return core::fail(ErrorCode::kInternal, "cannot set the TLS cipher list");
@@ -69,9 +69,9 @@ class ServerImpl final : public Server {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return core::fail(ErrorCode::kUnavailable,
-                        fmt::format("cannot listen on {}:{}: {}", options.listen, options.port,
-                                    ec.message()));
+      return core::fail(
+          ErrorCode::kUnavailable,
+          fmt::format("cannot listen on {}:{}: {}", options.listen, options.port, ec.message()));
     }
     port_ = acceptor_.local_endpoint().port();
     return {};
@@ -103,8 +103,8 @@ class ServerImpl final : public Server {
   asio::awaitable<void> accept_loop() {
     while (acceptor_.is_open()) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(
-          asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
         continue;

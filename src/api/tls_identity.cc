@@ -1,5 +1,7 @@
 #include "vigie/api/tls_identity.h"
 
+#include "vigie/core/file.h"
+
 #include <fmt/format.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -28,7 +30,6 @@ struct Deleter {
 using PKeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
-using FilePtr = std::unique_ptr<std::FILE, Deleter<std::fclose>>;
 
 constexpr long kValiditySeconds = 825L * 24 * 3600;  // the CA/Browser Forum maximum
 
@@ -77,12 +78,13 @@ core::Result<bool> ensure_tls_identity(const std::filesystem::path& cert_path,
   }
   // The key file is created 0600 before any byte is written.
   mode_t old = umask(077);
-  FilePtr kf(std::fopen(key_path.c_str(), "wb"));
+  core::FilePtr kf = core::open_file(key_path, "wb");
   umask(old);
-  if (!kf || PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!kf ||
+      PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return fail(ErrorCode::kIo, "cannot write the private key", key_path.string());
   }
-  FilePtr cf(std::fopen(cert_path.c_str(), "wb"));
+  core::FilePtr cf = core::open_file(cert_path, "wb");
   if (!cf || PEM_write_X509(cf.get(), cert.get()) != 1) {
     return fail(ErrorCode::kIo, "cannot write the certificate", cert_path.string());
   }

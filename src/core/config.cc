@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <functional>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace vigie::core {
 namespace {

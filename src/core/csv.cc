@@ -20,10 +20,9 @@ Result<CsvReader> CsvReader::open(const std::filesystem::path& path, CsvLimits l
   CsvReader reader;
   reader.name_ = path.string();
   reader.limits_ = limits;
-  reader.file_.reset(std::fopen(path.c_str(), "rb"));
+  reader.file_ = open_file(path, "rb");
   if (!reader.file_) {
-    return fail(ErrorCode::kIo, fmt::format("cannot open: {}", std::strerror(errno)),
-                reader.name_);
+    return fail(ErrorCode::kIo, fmt::format("cannot open: {}", std::strerror(errno)), reader.name_);
   }
   reader.buf_.resize(kChunk);
   reader.fill();
@@ -127,7 +126,7 @@ Result<bool> CsvReader::next(std::vector<std::string_view>& fields) {
         const char* stop = buf_.data() + end_;
         const char* p = start;
         while (p != stop && *p != delimiter_ && *p != '\n' && *p != '\r') ++p;
-        size_t n = static_cast<size_t>(p - start);
+        auto n = static_cast<size_t>(p - start);
         record_.append(start, n);
         pos_ += n, consumed_ += n, col += n;
         if (record_.size() > limits_.max_record_bytes) return err("record too long");

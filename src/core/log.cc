@@ -82,9 +82,9 @@ void log_event(LogLevel level, std::string_view event, std::initializer_list<Log
     line += ' ';
     line += f.key;
     line += '=';
-    line += needs_quotes(v) ? nlohmann::json(v).dump(-1, ' ', false,
-                                                     nlohmann::json::error_handler_t::replace)
-                            : v;
+    line += needs_quotes(v)
+                ? nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                : v;
   }
   spdlog::log(lvl, "{}", line);
 }

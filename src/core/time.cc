@@ -1,7 +1,7 @@
 #include "vigie/core/time.h"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 namespace vigie::core {
 namespace {
@@ -20,10 +20,10 @@ std::string format_utc(TimePoint t) {
   year_month_day ymd{day};
   hh_mm_ss hms{t - day};
   auto ms = hms.subseconds().count();
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()),
-                                static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                                hms.minutes().count(), hms.seconds().count());
+  std::string out =
+      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  hms.hours().count(), hms.minutes().count(), hms.seconds().count());
   if (ms != 0) out += fmt::format(".{:03}", ms);
   out += 'Z';
   return out;

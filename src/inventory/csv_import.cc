@@ -98,9 +98,9 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
     for (size_t i = 0; i < fields.size() && !row.error; ++i) {
       if (!columns[i]) continue;
       if (auto why = set_field(row.device, *columns[i], fields[i])) {
-        row.error = core::Error{ErrorCode::kInvalidInput,
-                                fmt::format("column '{}': {}", names[i], *why),
-                                fmt::format("{}:{}:column {}", file, reader.line(), i + 1)};
+        row.error =
+            core::Error{ErrorCode::kInvalidInput, fmt::format("column '{}': {}", names[i], *why),
+                        fmt::format("{}:{}:column {}", file, reader.line(), i + 1)};
       }
     }
     batch.push_back(std::move(row));
@@ -155,8 +155,7 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
   for (Field required : {Field::kVendor, Field::kProduct}) {
     if (!has(present, required)) {
       writer.reject({ErrorCode::kInvalidInput,
-                     fmt::format("the header has no '{}' column",
-                                 fields_info(required).name),
+                     fmt::format("the header has no '{}' column", fields_info(required).name),
                      fmt::format("{}:1", path.string())});
       return;
     }
@@ -166,9 +165,8 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
   // Two stages on two threads: this one writes, a reader thread parses and validates rows
   // into batches. Rows keep their order, so errors are reported as in a single pass.
   RowQueue queue;
-  std::jthread parser([&](std::stop_token stop) {
-    parse_rows(*reader, columns, names, queue, stop);
-  });
+  std::jthread parser(
+      [&](const std::stop_token& stop) { parse_rows(*reader, columns, names, queue, stop); });
   std::vector<ParsedRow> batch;
   while (queue.pop(batch)) {
     for (ParsedRow& row : batch) {

@@ -104,9 +104,9 @@ void import_glpi(DeviceWriter& writer, const std::filesystem::path& path, const 
   auto size = std::filesystem::file_size(path, ec);
   if (ec) return void(writer.reject({ErrorCode::kIo, "cannot read: " + ec.message(), file}));
   if (size > kMaxBytes) {
-    return void(writer.reject({ErrorCode::kInvalidInput,
-                               fmt::format("GLPI export larger than {} MiB", kMaxBytes >> 20),
-                               file}));
+    return void(
+        writer.reject({ErrorCode::kInvalidInput,
+                       fmt::format("GLPI export larger than {} MiB", kMaxBytes >> 20), file}));
   }
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
@@ -153,9 +153,9 @@ void import_glpi(DeviceWriter& writer, const std::filesystem::path& path, const 
       auto value = scalar_text(*it);
       if (!value) {
         ok = false;
-        std::string why = it->is_number()
-                              ? "a number where a name is expected: export with expand_dropdowns=true"
-                              : "expected a string";
+        std::string why =
+            it->is_number() ? "a number where a name is expected: export with expand_dropdowns=true"
+                            : "expected a string";
         keep_going = writer.reject({ErrorCode::kInvalidInput, why, at});
         return;
       }

@@ -89,7 +89,8 @@ std::pair<std::string, std::vector<Value>> where_clause(const DeviceFilter& f) {
   }
   if (!f.status.empty()) {
     add("d.status = ?");
-    params.emplace_back(std::string(to_string(parse_status(f.status).value_or(DeviceStatus::kInService))));
+    params.emplace_back(
+        std::string(to_string(parse_status(f.status).value_or(DeviceStatus::kInService))));
   }
   return {sql, params};
 }
@@ -103,9 +104,10 @@ Status for_each_device(store::Store& store, const DeviceFilter& filter,
   }
   auto [where, params] = where_clause(filter);
   // Page on device ids first, then join the interfaces of that page.
-  std::string ids = fmt::format("SELECT d.id FROM devices d LEFT JOIN sites s ON s.id = d.site_id "
-                                "LEFT JOIN zones z ON z.id = d.zone_id{} ORDER BY d.id",
-                                where);
+  std::string ids = fmt::format(
+      "SELECT d.id FROM devices d LEFT JOIN sites s ON s.id = d.site_id "
+      "LEFT JOIN zones z ON z.id = d.zone_id{} ORDER BY d.id",
+      where);
   if (filter.limit > 0 || filter.offset > 0) {
     ids += fmt::format(" LIMIT {} OFFSET {}", filter.limit > 0 ? filter.limit : SIZE_MAX >> 1,
                        filter.offset);
@@ -195,7 +197,7 @@ Status set_device_fields(store::Store& store, std::int64_t id,
     present.set(static_cast<size_t>(Field::kSite));
     present.set(static_cast<size_t>(Field::kZone));
   }
-  writer.update(id, std::move(d), present, fmt::format("device {}", id));
+  writer.update(id, d, present, fmt::format("device {}", id));
   writer.finish("set", fmt::format("device {}", id));
   if (!result.ok()) return tl::unexpected(result.errors.front());
   return {};

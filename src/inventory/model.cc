@@ -333,8 +333,7 @@ std::optional<std::string> set_field(Device& d, Field field, std::string_view ra
     case Field::kCriticality: {
       auto c = parse_criticality(value);
       if (!c) {
-        return fmt::format("'{}' is not a criticality (life-supporting, diagnostic, other)",
-                           value);
+        return fmt::format("'{}' is not a criticality (life-supporting, diagnostic, other)", value);
       }
       d.criticality = *c;
       return std::nullopt;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "import_internal.h"
+#include "vigie/core/file.h"
 #include "vigie/core/time.h"
 
 namespace vigie::inventory::internal {
@@ -96,7 +97,8 @@ struct Parser {
       std::string_view t = type;
       if (t == "mac") {
         auto mac = canonical_mac(addr);
-        if (!mac) return reject(fmt::format("'{}' is not a MAC address", addr), where(line(), name));
+        if (!mac)
+          return reject(fmt::format("'{}' is not a MAC address", addr), where(line(), name));
         host.mac = *mac;
         if (const char* v = attr(atts, "vendor")) host.mac_vendor = v;
       } else {
@@ -108,7 +110,8 @@ struct Parser {
       const char* n = attr(atts, "name");
       const char* type = attr(atts, "type");
       // A name the user gave wins over a reverse-DNS one.
-      if (n != nullptr && (host.hostname.empty() || (type != nullptr && std::string_view(type) == "user"))) {
+      if (n != nullptr &&
+          (host.hostname.empty() || (type != nullptr && std::string_view(type) == "user"))) {
         host.hostname = n;
       }
     } else if (name == "port") {
@@ -139,7 +142,8 @@ struct Parser {
       if (const char* s = attr(atts, "name")) host.port.service = s;
       std::string product;
       if (const char* s = attr(atts, "product")) product = s;
-      if (const char* s = attr(atts, "version")) product += product.empty() ? s : std::string(" ") + s;
+      if (const char* s = attr(atts, "version"))
+        product += product.empty() ? s : std::string(" ") + s;
       host.port.service_product = product;
     } else if (name == "osmatch" && host.os.empty()) {
       if (const char* s = attr(atts, "name")) host.os = s;
@@ -194,13 +198,10 @@ struct Parser {
 }  // namespace
 
 void import_nmap(DeviceWriter& writer, const std::filesystem::path& path, const ImportOptions&) {
-  struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  core::FilePtr file = core::open_file(path, "rb");
   if (!file) {
-    return void(writer.reject({ErrorCode::kIo, fmt::format("cannot open: {}", std::strerror(errno)),
-                               path.string()}));
+    return void(writer.reject(
+        {ErrorCode::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path.string()}));
   }
   struct XmlFree {
     void operator()(XML_Parser p) const { XML_ParserFree(p); }
@@ -216,13 +217,13 @@ void import_nmap(DeviceWriter& writer, const std::filesystem::path& path, const 
       },
       [](void* data, const XML_Char* name) { static_cast<Parser*>(data)->end(name); });
   // nmap output has no DTD: refuse any entity declaration (no "billion laughs").
-  XML_SetEntityDeclHandler(xml.get(), [](void* data, const XML_Char* name, int, const XML_Char*,
-                                         int, const XML_Char*, const XML_Char*, const XML_Char*,
-                                         const XML_Char*) {
-    auto* p = static_cast<Parser*>(data);
-    p->reject(fmt::format("entity declarations are not accepted ('{}')", name),
-              p->where(p->line(), "!ENTITY"));
-  });
+  XML_SetEntityDeclHandler(
+      xml.get(), [](void* data, const XML_Char* name, int, const XML_Char*, int, const XML_Char*,
+                    const XML_Char*, const XML_Char*, const XML_Char*) {
+        auto* p = static_cast<Parser*>(data);
+        p->reject(fmt::format("entity declarations are not accepted ('{}')", name),
+                  p->where(p->line(), "!ENTITY"));
+      });
   std::vector<char> buf(kChunk);
   while (!parser.stop) {
     size_t n = std::fread(buf.data(), 1, buf.size(), file.get());

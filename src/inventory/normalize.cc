@@ -54,8 +54,8 @@ std::string collapse_spaces(const std::string& s) {
 }
 
 constexpr std::array<std::string_view, 22> kLegalSuffixes = {
-    "gmbh", "ag", "sas", "sa", "inc", "ltd", "llc", "nv", "bv", "co", "corp", "corporation",
-    "kg", "kgaa", "se", "plc", "spa", "srl", "sarl", "limited", "company", "oy"};
+    "gmbh",        "ag", "sas",  "sa", "inc", "ltd", "llc", "nv",   "bv",      "co",      "corp",
+    "corporation", "kg", "kgaa", "se", "plc", "spa", "srl", "sarl", "limited", "company", "oy"};
 
 // Normalised alias -> canonical vendor. Both sides are normalised words.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 30> kVendorAliases = {{

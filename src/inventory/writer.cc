@@ -26,13 +26,14 @@ Value id_or_null(const std::optional<std::int64_t>& v) {
 }
 
 constexpr std::string_view kDeviceColumns[] = {
-    "id",          "vendor",          "vendor_norm",       "product",        "product_norm",
-    "part_number", "serial_number",   "udi",               "software_version", "hardware_revision",
-    "os",          "site_id",         "zone_id",           "location",       "owner",
-    "criticality", "status",          "new_owner",         "remote_service", "maintenance_contract",
-    "identified",  "created_at",      "updated_at"};
+    "id",          "vendor",        "vendor_norm", "product",          "product_norm",
+    "part_number", "serial_number", "udi",         "software_version", "hardware_revision",
+    "os",          "site_id",       "zone_id",     "location",         "owner",
+    "criticality", "status",        "new_owner",   "remote_service",   "maintenance_contract",
+    "identified",  "created_at",    "updated_at"};
 
-constexpr std::string_view kInterfaceColumns[] = {"id", "device_id", "ip", "mac", "hostname", "vlan"};
+constexpr std::string_view kInterfaceColumns[] = {"id",  "device_id", "ip",
+                                                  "mac", "hostname",  "vlan"};
 
 // Device columns an update may set, with the field that carries each.
 struct UpdateColumn {
@@ -45,7 +46,8 @@ const UpdateColumn kUpdateColumns[] = {
     {Field::kVendor, "vendor_norm", [](const Device& d) -> Value { return d.vendor_norm; }},
     {Field::kProduct, "product", [](const Device& d) -> Value { return d.product; }},
     {Field::kProduct, "product_norm", [](const Device& d) -> Value { return d.product_norm; }},
-    {Field::kPartNumber, "part_number", [](const Device& d) { return text_or_null(d.part_number); }},
+    {Field::kPartNumber, "part_number",
+     [](const Device& d) { return text_or_null(d.part_number); }},
     {Field::kSerialNumber, "serial_number",
      [](const Device& d) { return text_or_null(d.serial_number); }},
     {Field::kUdi, "udi", [](const Device& d) { return text_or_null(d.udi); }},
@@ -198,8 +200,8 @@ std::optional<std::int64_t> DeviceWriter::site_id(const std::string& name) {
   if (!next) return store_error(next.error()), std::nullopt;
   std::int64_t id = *next;
   std::vector<Value> row = {id, name, norm, now_};
-  if (auto st = store_.execute("INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)",
-                               row);
+  if (auto st = store_.execute(
+          "INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)", row);
       !st) {
     store_error(st.error());
     return std::nullopt;
@@ -228,11 +230,11 @@ std::optional<std::int64_t> DeviceWriter::zone_id(std::int64_t site, const Devic
   if (it == zones_.end()) {
     auto next = store_.next_id("zones");
     if (!next) return store_error(next.error()), std::nullopt;
-    std::vector<Value> row = {*next, site, d.zone, norm, int_or_null(d.zone_vlan),
-                              std::string(to_string(d.zone_trust))};
-    if (auto st = store_.execute(
-            "INSERT INTO zones (id, site_id, name, name_norm, vlan, trust) VALUES (?, ?, ?, ?, ?, ?)",
-            row);
+    std::vector<Value> row = {
+        *next, site, d.zone, norm, int_or_null(d.zone_vlan), std::string(to_string(d.zone_trust))};
+    if (auto st = store_.execute("INSERT INTO zones (id, site_id, name, name_norm, vlan, trust) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 row);
         !st) {
       store_error(st.error());
       return std::nullopt;
@@ -269,8 +271,9 @@ bool DeviceWriter::insert_interfaces(std::int64_t device_id,
                                      const std::vector<Interface>& interfaces) {
   for (const Interface& i : interfaces) {
     if (i.ip.empty() && i.mac.empty() && i.hostname.empty()) continue;
-    Value row[] = {next_interface_id_++, device_id,        text_or_null(i.ip),
-                   text_or_null(i.mac),  text_or_null(i.hostname), int_or_null(i.vlan)};
+    Value row[] = {next_interface_id_++,     device_id,
+                   text_or_null(i.ip),       text_or_null(i.mac),
+                   text_or_null(i.hostname), int_or_null(i.vlan)};
     if (auto st = interfaces_->add(row); !st) return store_error(st.error());
     if (addresses_loaded_) {
       if (!i.ip.empty()) by_ip_[i.ip] = device_id;
@@ -311,9 +314,8 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
   if (!key.empty()) {
     auto [it, fresh] = seen_.try_emplace(digest(key), short_where(where));
     if (!fresh) {
-      std::string what = d.serial_number.empty()
-                             ? "device"
-                             : fmt::format("serial number '{}'", d.serial_number);
+      std::string what =
+          d.serial_number.empty() ? "device" : fmt::format("serial number '{}'", d.serial_number);
       return reject({ErrorCode::kInvalidInput,
                      fmt::format("duplicate {} for {} {} (first at {}{})", what, d.vendor,
                                  d.product, source_, it->second),
@@ -390,16 +392,16 @@ bool DeviceWriter::write_update(std::int64_t id, const Device& d, const FieldMas
   return true;
 }
 
-bool DeviceWriter::update(std::int64_t id, Device d, const FieldMask& present,
+bool DeviceWriter::update(std::int64_t id, const Device& d, const FieldMask& present,
                           const std::string& where) {
   if (auto why = check_device(d)) return reject({ErrorCode::kInvalidInput, *why, where});
   std::string key = identity_key(d);
   if (auto it = key.empty() ? existing_.end() : existing_.find(key);
       it != existing_.end() && it->second != id) {
-    return reject({ErrorCode::kConflict,
-                   fmt::format("device {} already has this vendor, product and serial number",
-                               it->second),
-                   where});
+    return reject(
+        {ErrorCode::kConflict,
+         fmt::format("device {} already has this vendor, product and serial number", it->second),
+         where});
   }
   Place place;
   if (!resolve_place(d, present, where, place) || failed()) return false;
@@ -436,8 +438,8 @@ bool DeviceWriter::record_scan(std::int64_t device_id, const Interface& iface,
   if (auto st = devices_->finish(); !st) return store_error(st.error());
   if (auto st = interfaces_->finish(); !st) return store_error(st.error());
   std::vector<Value> params = {device_id, iface.ip};
-  auto found = store_.query_int(
-      "SELECT COUNT(*) FROM interfaces WHERE device_id = ? AND ip = ?", params);
+  auto found =
+      store_.query_int("SELECT COUNT(*) FROM interfaces WHERE device_id = ? AND ip = ?", params);
   if (!found) return store_error(found.error());
   if (*found == 0) {
     if (!insert_interfaces(device_id, {iface})) return false;
@@ -458,13 +460,18 @@ bool DeviceWriter::record_scan(std::int64_t device_id, const Interface& iface,
     return store_error(st.error());
   }
   for (const OpenPort& p : ports) {
-    std::vector<Value> row = {device_id,         p.ip,         p.protocol,
-                              std::int64_t{p.port}, p.state,  text_or_null(p.service),
-                              text_or_null(p.service_product), p.seen_at.empty() ? now_ : p.seen_at};
-    if (auto st = store_.execute(
-            "INSERT INTO open_ports (device_id, ip, protocol, port, state, service, "
-            "service_product, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row);
+    std::vector<Value> row = {device_id,
+                              p.ip,
+                              p.protocol,
+                              std::int64_t{p.port},
+                              p.state,
+                              text_or_null(p.service),
+                              text_or_null(p.service_product),
+                              p.seen_at.empty() ? now_ : p.seen_at};
+    if (auto st =
+            store_.execute("INSERT INTO open_ports (device_id, ip, protocol, port, state, service, "
+                           "service_product, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           row);
         !st) {
       return store_error(st.error());
     }
@@ -490,10 +497,10 @@ void DeviceWriter::finish(std::string_view format, std::string_view source) {
                             static_cast<std::int64_t>(result_.summary.created),
                             static_cast<std::int64_t>(result_.summary.updated),
                             now_};
-  if (auto st = store_.execute(
-          "INSERT INTO imports (id, format, source, created, updated, imported_at) "
-          "VALUES (?, ?, ?, ?, ?, ?)",
-          row);
+  if (auto st =
+          store_.execute("INSERT INTO imports (id, format, source, created, updated, imported_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         row);
       !st) {
     return void(store_error(st.error()));
   }

@@ -31,7 +31,8 @@ class DeviceWriter {
   // Returns false when the import must stop (an error and not in report mode).
   bool add(Device device, const FieldMask& present, const std::string& where);
   // Updates device `id` (e.g. `vigie devices set`) under the same rules as add().
-  bool update(std::int64_t id, Device device, const FieldMask& present, const std::string& where);
+  bool update(std::int64_t id, const Device& device, const FieldMask& present,
+              const std::string& where);
   // Records an input error at `where`. Returns false when the import must stop.
   bool reject(core::Error error);
   // Finds the device owning an interface with this IP, else this MAC (nmap import).
@@ -60,8 +61,7 @@ class DeviceWriter {
   [[nodiscard]] std::string short_where(const std::string& where) const;
   bool resolve_place(const Device& d, const FieldMask& present, const std::string& where,
                      Place& place);
-  bool write_update(std::int64_t id, const Device& d, const FieldMask& present,
-                    const Place& place);
+  bool write_update(std::int64_t id, const Device& d, const FieldMask& present, const Place& place);
   std::optional<std::int64_t> site_id(const std::string& name);
   std::optional<std::int64_t> zone_id(std::int64_t site, const Device& d, const FieldMask& present,
                                       const std::string& where);
@@ -78,7 +78,7 @@ class DeviceWriter {
   std::int64_t next_interface_id_ = 1;
   std::string now_;
   std::unordered_map<std::string, std::int64_t> sites_;
-  std::unordered_map<std::string, ZoneInfo> zones_;        // "site_id/zone_norm"
+  std::unordered_map<std::string, ZoneInfo> zones_;         // "site_id/zone_norm"
   std::unordered_map<std::string, std::int64_t> existing_;  // identity key -> device id
   // Identity digest -> where (without the source prefix), for this import. A 128-bit digest
   // instead of the key keeps a million-row import small; a false duplicate would need two

@@ -125,7 +125,8 @@ class PostgresInserter final : public Inserter {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(ConnPtr conn, std::string where) : conn_(std::move(conn)), where_(std::move(where)) {}
+  PostgresStore(ConnPtr conn, std::string where)
+      : conn_(std::move(conn)), where_(std::move(where)) {}
 
   [[nodiscard]] Backend backend() const override { return Backend::kPostgres; }
 
@@ -176,13 +177,14 @@ class PostgresStore final : public Store {
   Status begin() override { return script("BEGIN"); }
   Status commit() override { return script("COMMIT"); }
   void rollback() override {
-    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) ResultPtr r{PQexec(conn_.get(), "ROLLBACK")};
+    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE)
+      ResultPtr r{PQexec(conn_.get(), "ROLLBACK")};
   }
 
   Result<std::unique_ptr<Inserter>> inserter(std::string_view table,
                                              std::span<const std::string_view> columns) override {
-    return std::make_unique<PostgresInserter>(*this, std::string(table),
-                                              std::vector<std::string>(columns.begin(), columns.end()));
+    return std::make_unique<PostgresInserter>(
+        *this, std::string(table), std::vector<std::string>(columns.begin(), columns.end()));
   }
 
   Status lock_table(std::string_view table) override {
@@ -192,17 +194,17 @@ class PostgresStore final : public Store {
   Result<std::vector<std::pair<std::string, std::string>>> secondary_indexes(
       std::string_view table) override {
     std::vector<std::pair<std::string, std::string>> out;
-    VIGIE_TRY(for_each(
-        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
-        "JOIN pg_namespace n ON n.oid = t.relnamespace "
-        "WHERE t.relname = ? AND n.nspname = current_schema() AND NOT i.indisprimary "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
-        "ORDER BY c.relname",
-        std::vector<Value>{std::string(table)}, [&](const Row& r) {
-          out.emplace_back(r.text(0), r.text(1));
-          return true;
-        }));
+    VIGIE_TRY(
+        for_each("SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                 "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+                 "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                 "WHERE t.relname = ? AND n.nspname = current_schema() AND NOT i.indisprimary "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+                 "ORDER BY c.relname",
+                 std::vector<Value>{std::string(table)}, [&](const Row& r) {
+                   out.emplace_back(r.text(0), r.text(1));
+                   return true;
+                 }));
     return out;
   }
 
@@ -245,15 +247,15 @@ class PostgresStore final : public Store {
   }
 
   tl::unexpected<core::Error> error(std::string_view context) const {
-    return fail(ErrorCode::kStore,
-                fmt::format("{} (in: {})", PQerrorMessage(conn_.get()), context), where_);
+    return fail(ErrorCode::kStore, fmt::format("{} (in: {})", PQerrorMessage(conn_.get()), context),
+                where_);
   }
 
   tl::unexpected<core::Error> result_error(const PGresult* r, std::string_view sql) const {
     const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     // Class 23: integrity constraint violation.
     ErrorCode kind = state != nullptr && std::strncmp(state, "23", 2) == 0 ? ErrorCode::kConflict
-                                                                          : ErrorCode::kStore;
+                                                                           : ErrorCode::kStore;
     std::string msg = PQresultErrorMessage(r);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     if (sql.size() > 200) sql = sql.substr(0, 200);

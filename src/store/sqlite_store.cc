@@ -71,7 +71,8 @@ class SqliteStore final : public Store {
   Status begin() override { return exec_script("BEGIN IMMEDIATE"); }
   Status commit() override { return exec_script("COMMIT"); }
   void rollback() override {
-    if (sqlite3_get_autocommit(db_.get()) == 0) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (sqlite3_get_autocommit(db_.get()) == 0)
+      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
 
   Result<std::unique_ptr<Inserter>> inserter(std::string_view table,
@@ -92,12 +93,13 @@ class SqliteStore final : public Store {
       std::string_view table) override {
     std::vector<std::pair<std::string, std::string>> out;
     // sql IS NULL for the automatic indexes of PRIMARY KEY / UNIQUE constraints.
-    VIGIE_TRY(for_each("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                       "tbl_name = ? AND sql IS NOT NULL ORDER BY name",
-                       std::vector<Value>{std::string(table)}, [&](const Row& r) {
-                         out.emplace_back(r.text(0), r.text(1));
-                         return true;
-                       }));
+    VIGIE_TRY(
+        for_each("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                 "tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+                 std::vector<Value>{std::string(table)}, [&](const Row& r) {
+                   out.emplace_back(r.text(0), r.text(1));
+                   return true;
+                 }));
     return out;
   }
 
@@ -229,15 +231,15 @@ Status SqliteInserter::add(std::span<const Value> row) {
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
   // Memory statistics take a global mutex on every allocation; Vigie does not read them.
-  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-  (void)kConfigured;
+  static const int kMemstatusOff = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kMemstatusOff;
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return fail(ErrorCode::kIo,
@@ -247,9 +249,10 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
   }
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   auto store = std::make_unique<SqliteStore>(std::move(db), path);
-  VIGIE_TRY(store->exec_script(
-      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-      "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA threads=2;"));
+  VIGIE_TRY(
+      store->exec_script("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA "
+                         "synchronous=FULL; PRAGMA foreign_keys=ON; "
+                         "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA threads=2;"));
   SqliteStore& s = *store;
   VIGIE_TRY(migrate(s, [&s](std::string_view sql) { return s.exec_script(sql); }));
   return std::unique_ptr<Store>(std::move(store));

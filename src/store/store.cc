@@ -100,8 +100,7 @@ namespace internal {
 
 std::string apply_dialect(std::string_view sql, Backend backend) {
   std::string out(sql);
-  const std::string pk =
-      backend == Backend::kSqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY";
+  const std::string pk = backend == Backend::kSqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY";
   for (size_t pos = out.find("{pk}"); pos != std::string::npos; pos = out.find("{pk}", pos)) {
     out.replace(pos, 4, pk);
     pos += pk.size();
@@ -110,9 +109,9 @@ std::string apply_dialect(std::string_view sql, Backend backend) {
 }
 
 Status migrate(Store& store, const std::function<Status(std::string_view)>& script) {
-  VIGIE_TRY(script(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-      "description TEXT NOT NULL, applied_at TEXT NOT NULL)"));
+  VIGIE_TRY(
+      script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+             "description TEXT NOT NULL, applied_at TEXT NOT NULL)"));
   for (const Migration& m : migrations()) {
     auto tx = Transaction::begin(store);
     if (!tx) return tl::unexpected(tx.error());

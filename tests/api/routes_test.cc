@@ -16,10 +16,11 @@ class RoutesTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     store_ = vigie::testing::open_fresh_store(GetParam(), dir_);
     ASSERT_NE(store_, nullptr);
-    vigie::testing::write_file(dir_ / "d.csv",
-                               "vendor,product,serial_number,zone,site\n"
-                               "Siemens,Artis zee,1,Imagerie,Nord\nPhilips,Essenta DR Compact,2,Imagerie,Sud\n"
-                               "GE,Carescape B450,3,Rea,Nord\n");
+    vigie::testing::write_file(
+        dir_ / "d.csv",
+        "vendor,product,serial_number,zone,site\n"
+        "Siemens,Artis zee,1,Imagerie,Nord\nPhilips,Essenta DR Compact,2,Imagerie,Sud\n"
+        "GE,Carescape B450,3,Rea,Nord\n");
     auto r = inventory::import_devices(*store_, dir_ / "d.csv", inventory::ImportFormat::kCsv, {});
     ASSERT_TRUE(r.ok());
   }

@@ -8,15 +8,13 @@
 namespace vigie::core {
 namespace {
 
-TEST(Utf8, AcceptsValidText) {
-  EXPECT_FALSE(find_invalid_utf8("Bâtiment B – salle 2 日本"));
-}
+TEST(Utf8, AcceptsValidText) { EXPECT_FALSE(find_invalid_utf8("Bâtiment B – salle 2 日本")); }
 
 TEST(Utf8, FindsTheFirstInvalidByte) {
   EXPECT_EQ(find_invalid_utf8("ab\xff"), 2u);
-  EXPECT_EQ(find_invalid_utf8("\xc0\xaf"), 0u);        // overlong '/'
-  EXPECT_EQ(find_invalid_utf8("x\xed\xa0\x80"), 1u);   // surrogate
-  EXPECT_EQ(find_invalid_utf8("\xe2\x82"), 0u);        // truncated
+  EXPECT_EQ(find_invalid_utf8("\xc0\xaf"), 0u);       // overlong '/'
+  EXPECT_EQ(find_invalid_utf8("x\xed\xa0\x80"), 1u);  // surrogate
+  EXPECT_EQ(find_invalid_utf8("\xe2\x82"), 0u);       // truncated
 }
 
 TEST(Text, TrimAndLower) {

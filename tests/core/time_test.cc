@@ -18,7 +18,9 @@ TEST(Time, ConvertsOffsetsToUtc) {
   EXPECT_EQ(format_utc(*t), "2023-09-15T08:00:00Z");
 }
 
-TEST(Time, DateOnlyIsMidnightUtc) { EXPECT_EQ(format_utc(*parse_utc("2024-02-29")), "2024-02-29T00:00:00Z"); }
+TEST(Time, DateOnlyIsMidnightUtc) {
+  EXPECT_EQ(format_utc(*parse_utc("2024-02-29")), "2024-02-29T00:00:00Z");
+}
 
 TEST(Time, RefusesBadDatesAndMissingZone) {
   EXPECT_FALSE(parse_utc("2023-02-29"));

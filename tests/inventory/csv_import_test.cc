@@ -53,9 +53,10 @@ TEST_P(InventoryTest, ReimportingTheSameFileUpdatesInsteadOfDuplicating) {
 }
 
 TEST_P(InventoryTest, SemicolonSeparatedFilesAreRead) {
-  auto r = import_text("fr.csv",
-                       "Vendor;Product;Serial_Number;Software_Version\n"
-                       "B. Braun;Space Infusomat;123;686E\nB Braun Melsungen AG;Space Infusomat;124;686E\n");
+  auto r = import_text(
+      "fr.csv",
+      "Vendor;Product;Serial_Number;Software_Version\n"
+      "B. Braun;Space Infusomat;123;686E\nB Braun Melsungen AG;Space Infusomat;124;686E\n");
   ASSERT_TRUE(r.ok()) << errors_of(r);
   auto d = all();
   ASSERT_EQ(d.size(), 2u);
@@ -74,20 +75,26 @@ TEST_P(InventoryTest, BadInputIsRefusedWithPositionAndChangesNothing) {
   ASSERT_TRUE(import_text("base.csv", kGood).ok());
   const std::string header = "vendor,product,serial_number,ip,criticality,status,new_owner\n";
   const std::vector<BadCase> cases = {
-      {"bad ip", header + "GE,Carescape B450,1,10.0.0.1,other,in-service,\nGE,Carescape B450,2,10.0.0.300,other,in-service,\n",
+      {"bad ip",
+       header + "GE,Carescape B450,1,10.0.0.1,other,in-service,\nGE,Carescape "
+                "B450,2,10.0.0.300,other,in-service,\n",
        ":3:column 4", "'10.0.0.300' is not an IP address"},
       {"bad criticality", header + "GE,B450,1,,essential,in-service,\n", ":2:column 5",
        "is not a criticality"},
       {"sold without owner", header + "GE,B450,1,,other,sold,\n", ":2", "new_owner"},
       {"missing vendor", header + ",B450,1,,other,in-service,\n", ":2", "vendor is required"},
       {"field count", header + "GE,B450\n", ":2", "expected 7 fields"},
-      {"duplicate serial", header + "GE,B450,7,,other,in-service,\nGE Healthcare,B450,7,,other,in-service,\n",
-       ":3", "duplicate serial number '7'"},
-      {"unknown column", "vendor,product,colour\nGE,B450,red\n", ":1:column 3", "unknown column 'colour'"},
+      {"duplicate serial",
+       header + "GE,B450,7,,other,in-service,\nGE Healthcare,B450,7,,other,in-service,\n", ":3",
+       "duplicate serial number '7'"},
+      {"unknown column", "vendor,product,colour\nGE,B450,red\n", ":1:column 3",
+       "unknown column 'colour'"},
       {"no product column", "vendor,serial_number\nGE,1\n", ":1", "no 'product' column"},
-      {"invalid utf-8", header + "GE,B450\xff,1,,other,in-service,\n", ":2:column 2", "invalid UTF-8"},
+      {"invalid utf-8", header + "GE,B450\xff,1,,other,in-service,\n", ":2:column 2",
+       "invalid UTF-8"},
       {"unclosed quote", header + "GE,\"B450,1,,other,in-service,\n", ":2", "never closed"},
-      {"zone redefined", "vendor,product,serial_number,site,zone,zone_vlan\nGE,B450,1,S,Z,10\nGE,B450,2,S,Z,11\n",
+      {"zone redefined",
+       "vendor,product,serial_number,site,zone,zone_vlan\nGE,B450,1,S,Z,10\nGE,B450,2,S,Z,11\n",
        ":3", "described differently"},
       {"empty file", "", ":1", "header line is required"},
   };
@@ -138,15 +145,17 @@ TEST_P(InventoryTest, ReportModeListsEveryBadRowAndWritesNothing) {
 TEST_P(InventoryTest, UnknownColumnsCanBeIgnoredOnRequest) {
   ImportOptions options;
   options.ignore_unknown_columns = true;
-  auto r = import_text("u.csv", "vendor,product,colour\nGE,B450,red\n", ImportFormat::kCsv, options);
+  auto r =
+      import_text("u.csv", "vendor,product,colour\nGE,B450,red\n", ImportFormat::kCsv, options);
   ASSERT_TRUE(r.ok()) << errors_of(r);
   EXPECT_EQ(count(), 1);
 }
 
 TEST_P(InventoryTest, SeveralInterfacesPerDevice) {
-  auto r = import_text("m.csv",
-                       "vendor,product,serial_number,ip,mac,vlan\n"
-                       "Philips,IntelliVue MX800,1,10.2.20.5|10.9.0.5,aa:bb:cc:00:00:01|aa:bb:cc:00:00:02,20|900\n");
+  auto r = import_text(
+      "m.csv",
+      "vendor,product,serial_number,ip,mac,vlan\n"
+      "Philips,IntelliVue MX800,1,10.2.20.5|10.9.0.5,aa:bb:cc:00:00:01|aa:bb:cc:00:00:02,20|900\n");
   ASSERT_TRUE(r.ok()) << errors_of(r);
   auto d = all();
   ASSERT_EQ(d.size(), 1u);

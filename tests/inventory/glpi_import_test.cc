@@ -38,9 +38,10 @@ TEST_P(GlpiImportTest, ExpandedExportIsImported) {
 }
 
 TEST_P(GlpiImportTest, SearchResultShapeIsAccepted) {
-  auto r = import_text("search.json",
-                       R"({"totalcount": 1, "data": [{"manufacturers_id": "GE", "computermodels_id": "Vivid E95", "serial": "1"}]})",
-                       ImportFormat::kGlpi);
+  auto r = import_text(
+      "search.json",
+      R"({"totalcount": 1, "data": [{"manufacturers_id": "GE", "computermodels_id": "Vivid E95", "serial": "1"}]})",
+      ImportFormat::kGlpi);
   ASSERT_TRUE(r.ok()) << errors_of(r);
   EXPECT_EQ(count(), 1);
 }
@@ -51,15 +52,17 @@ TEST_P(GlpiImportTest, UnexpandedDropdownIsRefusedWithItsJsonPointer) {
                            {"manufacturers_id": 7, "computermodels_id": "B"}])",
                        ImportFormat::kGlpi);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(r.errors.front().where.ends_with("ids.json:/1/manufacturers_id")) << r.errors.front().where;
+  EXPECT_TRUE(r.errors.front().where.ends_with("ids.json:/1/manufacturers_id"))
+      << r.errors.front().where;
   EXPECT_NE(r.errors.front().message.find("expand_dropdowns"), std::string::npos);
   EXPECT_EQ(count(), 0);
 }
 
 TEST_P(GlpiImportTest, BadValueNamesThePointer) {
-  auto r = import_text("v.json",
-                       R"({"data": [{"manufacturers_id": "GE", "computermodels_id": "A", "criticality": "maybe"}]})",
-                       ImportFormat::kGlpi);
+  auto r = import_text(
+      "v.json",
+      R"({"data": [{"manufacturers_id": "GE", "computermodels_id": "A", "criticality": "maybe"}]})",
+      ImportFormat::kGlpi);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.errors.front().where.ends_with(":/data/0/criticality")) << r.errors.front().where;
 }

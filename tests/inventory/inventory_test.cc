@@ -9,12 +9,13 @@ class QueryTest : public InventoryTest {
  protected:
   void SetUp() override {
     InventoryTest::SetUp();
-    auto r = import_text("inv.csv",
-                         "vendor,product,serial_number,software_version,site,zone,ip,status,new_owner\n"
-                         "Siemens Healthcare,Artis zee,1001,VC14B,CHU Nord,Imagerie,10.1.110.10,in-service,\n"
-                         "SIEMENS,Sensis,2002,VC11B,CHU Nord,Cardio,10.1.120.11,in-service,\n"
-                         "Philips,Essenta DR Compact,3003,2.1,CHU Sud,Imagerie,10.2.110.12,sold,Clinique du Lac\n"
-                         "GE Medical Systems,Carescape B450,4004,2.0,CHU Sud,Reanimation,10.2.50.13,in-service,\n");
+    auto r = import_text(
+        "inv.csv",
+        "vendor,product,serial_number,software_version,site,zone,ip,status,new_owner\n"
+        "Siemens Healthcare,Artis zee,1001,VC14B,CHU Nord,Imagerie,10.1.110.10,in-service,\n"
+        "SIEMENS,Sensis,2002,VC11B,CHU Nord,Cardio,10.1.120.11,in-service,\n"
+        "Philips,Essenta DR Compact,3003,2.1,CHU Sud,Imagerie,10.2.110.12,sold,Clinique du Lac\n"
+        "GE Medical Systems,Carescape B450,4004,2.0,CHU Sud,Reanimation,10.2.50.13,in-service,\n");
     ASSERT_TRUE(r.ok()) << errors_of(r);
   }
 };
@@ -55,10 +56,11 @@ TEST_P(QueryTest, UnknownDeviceIsNotFound) {
 }
 
 TEST_P(QueryTest, SetChangesFieldsAndMovesZones) {
-  ASSERT_TRUE(set_device_fields(*store_, 1, {{"software_version", "VC14J"},
-                                             {"zone", "Hybride"},
-                                             {"zone_trust", "high"},
-                                             {"criticality", "life-supporting"}}));
+  ASSERT_TRUE(set_device_fields(*store_, 1,
+                                {{"software_version", "VC14J"},
+                                 {"zone", "Hybride"},
+                                 {"zone_trust", "high"},
+                                 {"criticality", "life-supporting"}}));
   auto d = get_device(*store_, 1);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->software_version, "VC14J");
@@ -86,11 +88,29 @@ TEST_P(QueryTest, JsonShapeIsStable) {
   auto d = get_device(*store_, 3);
   ASSERT_TRUE(d);
   auto j = to_json(*d);
-  for (const char* key : {"id", "vendor", "vendor_normalized", "product", "product_normalized",
-                          "part_number", "serial_number", "udi", "software_version",
-                          "hardware_revision", "os", "site", "zone", "location", "owner",
-                          "criticality", "status", "new_owner", "remote_service",
-                          "maintenance_contract", "identified", "interfaces", "created_at",
+  for (const char* key : {"id",
+                          "vendor",
+                          "vendor_normalized",
+                          "product",
+                          "product_normalized",
+                          "part_number",
+                          "serial_number",
+                          "udi",
+                          "software_version",
+                          "hardware_revision",
+                          "os",
+                          "site",
+                          "zone",
+                          "location",
+                          "owner",
+                          "criticality",
+                          "status",
+                          "new_owner",
+                          "remote_service",
+                          "maintenance_contract",
+                          "identified",
+                          "interfaces",
+                          "created_at",
                           "updated_at"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }

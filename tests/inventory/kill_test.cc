@@ -1,9 +1,9 @@
 // An import killed with SIGKILL half-way leaves the store exactly as before, on both
 // back-ends: the real `vigie` binary is run and killed while it writes.
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "import_test_support.h"
@@ -24,6 +24,7 @@ bool run_and_kill(const std::vector<std::string>& args, const std::string& marke
     close(fds[0]);
     close(fds[1]);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
@@ -53,8 +54,9 @@ TEST_P(KillTest, ImportKilledHalfWayLeavesTheStoreAsBefore) {
   vigie::testing::write_file(home / "vigie.toml", "[store]\nurl = \"" + url + "\"\n");
   std::string vigie = std::string(VIGIE_BIN_DIR) + "/vigie";
 
-  vigie::testing::write_file(dir_ / "small.csv",
-                             "vendor,product,serial_number,ip\nGE,B450,1,10.0.0.1\nGE,B450,2,10.0.0.2\n");
+  vigie::testing::write_file(
+      dir_ / "small.csv",
+      "vendor,product,serial_number,ip\nGE,B450,1,10.0.0.1\nGE,B450,2,10.0.0.2\n");
   std::string first = vigie + " --home " + home.string() + " devices import " +
                       (dir_ / "small.csv").string() + " >/dev/null";
   ASSERT_EQ(std::system(first.c_str()), 0);

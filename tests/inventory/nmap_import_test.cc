@@ -28,9 +28,10 @@ constexpr const char* kHospitalScan = R"(<?xml version="1.0"?>
 )";
 
 TEST_P(NmapImportTest, KnownDevicesGetPortsUnknownHostsBecomeUnidentified) {
-  ASSERT_TRUE(import_text("inv.csv",
-                          "vendor,product,serial_number,ip\nSiemens,Arcadis Varic Gen2,14999,10.1.110.5\n")
-                  .ok());
+  ASSERT_TRUE(
+      import_text("inv.csv",
+                  "vendor,product,serial_number,ip\nSiemens,Arcadis Varic Gen2,14999,10.1.110.5\n")
+          .ok());
   auto r = import_text("scan.xml", kHospitalScan, ImportFormat::kNmap);
   ASSERT_TRUE(r.ok()) << errors_of(r);
   EXPECT_EQ(r.summary.records, 1u);  // one new device; the known one is updated in place
@@ -60,9 +61,12 @@ TEST_P(NmapImportTest, KnownDevicesGetPortsUnknownHostsBecomeUnidentified) {
 TEST_P(NmapImportTest, RescanReplacesThePortsOfAnInterface) {
   ASSERT_TRUE(import_text("scan.xml", kHospitalScan, ImportFormat::kNmap).ok());
   std::string later = kHospitalScan;
-  later.replace(later.find(R"(<port protocol="tcp" portid="139">)"),
-                std::string(R"(<port protocol="tcp" portid="139"><state state="open" reason="syn-ack"/><service name="netbios-ssn"/></port>)").size(),
-                "");
+  later.replace(
+      later.find(R"(<port protocol="tcp" portid="139">)"),
+      std::string(
+          R"(<port protocol="tcp" portid="139"><state state="open" reason="syn-ack"/><service name="netbios-ssn"/></port>)")
+          .size(),
+      "");
   auto r = import_text("scan2.xml", later, ImportFormat::kNmap);
   ASSERT_TRUE(r.ok()) << errors_of(r);
   EXPECT_EQ(count(), 2);
@@ -106,9 +110,9 @@ TEST_P(NmapImportTest, BadPortIsRefusedNamingTheElement) {
 }
 
 TEST_P(NmapImportTest, EntityDeclarationsAreRefused) {
-  auto r = import_text("evil.xml",
-                       "<?xml version=\"1.0\"?><!DOCTYPE n [<!ENTITY a \"aaaa\">]><nmaprun>&a;</nmaprun>",
-                       ImportFormat::kNmap);
+  auto r = import_text(
+      "evil.xml", R"(<?xml version="1.0"?><!DOCTYPE n [<!ENTITY a "aaaa">]><nmaprun>&a;</nmaprun>)",
+      ImportFormat::kNmap);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.errors.front().message.find("entity"), std::string::npos);
 }

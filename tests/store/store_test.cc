@@ -33,7 +33,8 @@ TEST_P(StoreTest, OpeningAppliesEveryMigrationOnce) {
 TEST_P(StoreTest, ValuesRoundTripWithTheirTypes) {
   std::vector<Value> row = {std::int64_t{1}, std::string("Lyon"), std::string("lyon"),
                             std::string("2026-01-01T00:00:00Z")};
-  ASSERT_TRUE(store_->execute("INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)", row));
+  ASSERT_TRUE(store_->execute(
+      "INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)", row));
   auto rows = store_->query("SELECT id, name, NULL FROM sites WHERE name_norm = ?",
                             std::vector<Value>{std::string("lyon")});
   ASSERT_TRUE(rows) << rows.error().to_string();
@@ -76,8 +77,8 @@ TEST_P(StoreTest, ConstraintViolationIsAConflict) {
 }
 
 TEST_P(StoreTest, ForeignKeysAreEnforced) {
-  auto st = store_->execute(
-      "INSERT INTO zones (id, site_id, name, name_norm) VALUES (1, 42, 'z', 'z')");
+  auto st =
+      store_->execute("INSERT INTO zones (id, site_id, name, name_norm) VALUES (1, 42, 'z', 'z')");
   EXPECT_FALSE(st);
 }
 
@@ -99,13 +100,14 @@ TEST_P(StoreTest, InserterWritesEveryRowAcrossBatches) {
 
 TEST_P(StoreTest, ForEachStopsWhenAsked) {
   for (int i = 1; i <= 5; ++i) {
-    std::vector<Value> row = {std::int64_t{i}, std::string("n"), std::to_string(i), std::string("t")};
-    ASSERT_TRUE(store_->execute("INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)", row));
+    std::vector<Value> row = {std::int64_t{i}, std::string("n"), std::to_string(i),
+                              std::string("t")};
+    ASSERT_TRUE(store_->execute(
+        "INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)", row));
   }
   int seen = 0;
-  ASSERT_TRUE(store_->for_each("SELECT id FROM sites ORDER BY id", {}, [&](const Row&) {
-    return ++seen < 2;
-  }));
+  ASSERT_TRUE(store_->for_each("SELECT id FROM sites ORDER BY id", {},
+                               [&](const Row&) { return ++seen < 2; }));
   EXPECT_EQ(seen, 2);
   // The connection is usable afterwards.
   EXPECT_EQ(store_->query_int("SELECT COUNT(*) FROM sites").value(), 5);

@@ -23,7 +23,8 @@ TempDir::~TempDir() {
 std::vector<std::string> backends() { return {"sqlite", "postgresql"}; }
 
 std::string fresh_store_url(const std::string& backend, const TempDir& dir) {
-  if (backend == "sqlite") return "sqlite:" + (dir / ("store-" + core::random_hex(4) + ".db")).string();
+  if (backend == "sqlite")
+    return "sqlite:" + (dir / ("store-" + core::random_hex(4) + ".db")).string();
   const char* base = std::getenv("VIGIE_TEST_PG_URL");
   if (base == nullptr) {
     ADD_FAILURE() << "VIGIE_TEST_PG_URL is not set: run the tests through ctest, which starts "

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vigie/core/file.h"
 #include "vigie/core/result.h"
 
 namespace vigie::core {
@@ -41,10 +42,7 @@ class CsvReader {
   bool fill();
   Result<void> detect_delimiter();
 
-  struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, FileCloser> file_;
+  FilePtr file_;
   std::string name_;
   CsvLimits limits_;
   std::vector<char> buf_;

@@ -54,10 +54,9 @@ int exit_code(const Error& error);
 
 // Propagates an error from an expression returning Status/Result, like LevelDB's
 // RETURN_IF_ERROR. Used only where early return keeps a function flat.
-#define VIGIE_TRY(expr)                                                    \
-  do {                                                                     \
-    if (auto vigie_try_result_ = (expr); !vigie_try_result_) {             \
-      return tl::unexpected<::vigie::core::Error>(                         \
-          std::move(vigie_try_result_).error());                           \
-    }                                                                      \
+#define VIGIE_TRY(expr)                                                                  \
+  do {                                                                                   \
+    if (auto vigie_try_result_ = (expr); !vigie_try_result_) {                           \
+      return tl::unexpected<::vigie::core::Error>(std::move(vigie_try_result_).error()); \
+    }                                                                                    \
   } while (false)

@@ -35,10 +35,10 @@ struct ImportOptions {
 };
 
 struct ImportSummary {
-  size_t records = 0;        // devices (CSV/GLPI rows, nmap hosts) read
-  size_t created = 0;        // devices created
-  size_t updated = 0;        // existing devices updated
-  size_t ports = 0;          // open ports recorded (nmap)
+  size_t records = 0;  // devices (CSV/GLPI rows, nmap hosts) read
+  size_t created = 0;  // devices created
+  size_t updated = 0;  // existing devices updated
+  size_t ports = 0;    // open ports recorded (nmap)
 };
 
 struct ImportResult {

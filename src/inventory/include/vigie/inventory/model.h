@@ -31,7 +31,7 @@ std::optional<DeviceStatus> parse_status(std::string_view text);
 std::optional<Trust> parse_trust(std::string_view text);
 
 struct Interface {
-  std::string ip;  // canonical text form (inet_ntop)
+  std::string ip;   // canonical text form (inet_ntop)
   std::string mac;  // aa:bb:cc:dd:ee:ff
   std::string hostname;
   std::optional<int> vlan;
