@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace vigie::core {
 namespace {
 
@@ -78,6 +81,22 @@ TEST(Config, DefaultFileDocumentsEveryKeyAndParsesBack) {
   auto c = parse_config(text, "default");
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ(c->store_url, Config{}.store_url);
+}
+
+}  // namespace
+}  // namespace vigie::core
+
+namespace vigie::core {
+namespace {
+
+TEST(Config, ReferenceDocumentsEveryKey) {
+  std::ifstream in(std::string(VIGIE_SOURCE_DIR) + "/docs/configuration.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  ASSERT_FALSE(doc.str().empty());
+  for (const auto& key : config_keys()) {
+    EXPECT_NE(doc.str().find("`" + key.name + "`"), std::string::npos) << key.name;
+  }
 }
 
 }  // namespace
