@@ -36,7 +36,7 @@ constexpr Spelling<Criticality, 9> kCriticality{{{
     {"", Criticality::kOther},
 }}};
 
-constexpr Spelling<DeviceStatus, 13> kStatus{{{
+constexpr Spelling<DeviceStatus, 15> kStatus{{{
     {"in service", DeviceStatus::kInService},
     {"en service", DeviceStatus::kInService},
     {"active", DeviceStatus::kInService},
@@ -45,6 +45,8 @@ constexpr Spelling<DeviceStatus, 13> kStatus{{{
     {"autonome", DeviceStatus::kStandalone},
     {"disconnected", DeviceStatus::kDisconnected},
     {"deconnecte", DeviceStatus::kDisconnected},
+    {"stock", DeviceStatus::kDisconnected},  // GLPI's usual "En stock" state
+    {"en stock", DeviceStatus::kDisconnected},
     {"decommissioned", DeviceStatus::kDecommissioned},
     {"reforme", DeviceStatus::kDecommissioned},
     {"retired", DeviceStatus::kDecommissioned},

@@ -20,6 +20,7 @@ TEST(Model, EnumsAcceptFrenchAndLooseSpellings) {
   EXPECT_EQ(parse_status("In_Service"), DeviceStatus::kInService);
   EXPECT_EQ(parse_status("vendu"), DeviceStatus::kSold);
   EXPECT_EQ(parse_status("Réformé"), DeviceStatus::kDecommissioned);
+  EXPECT_EQ(parse_status("En stock"), DeviceStatus::kDisconnected);
   EXPECT_EQ(parse_criticality("Life supporting"), Criticality::kLifeSupporting);
   EXPECT_EQ(parse_criticality("vital"), Criticality::kLifeSupporting);
   EXPECT_FALSE(parse_criticality("important"));
