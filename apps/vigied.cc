@@ -8,6 +8,7 @@
 #include "vigie/api/server.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/log.h"
+#include "vigie/store/pool.h"
 
 int main(int argc, char** argv) {
   using namespace vigie;
@@ -45,7 +46,14 @@ int main(int argc, char** argv) {
     std::cerr << "vigied: " << made.error().to_string() << "\n";
     return core::exit_code(made.error());
   }
-  auto server = api::Server::create(options, *ctx->store);
+  auto stores =
+      store::StorePool::open(store::resolve_url(ctx->config.store_url, ctx->home), options.workers);
+  if (!stores) {
+    std::cerr << "vigied: " << stores.error().to_string() << "\n";
+    return core::exit_code(stores.error());
+  }
+  ctx->store.reset();  // the workers' connections take over
+  auto server = api::Server::create(options, **stores);
   if (!server) {
     std::cerr << "vigied: " << server.error().to_string() << "\n";
     return core::exit_code(server.error());

@@ -14,6 +14,7 @@
 
 #include "routes_internal.h"
 #include "vigie/core/log.h"
+#include "vigie/store/pool.h"
 
 namespace vigie::api {
 namespace {
@@ -35,9 +36,20 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+// A coroutine function rather than a capturing lambda: parameters are copied into the
+// coroutine frame (GCC 12 mishandles captures of lambda coroutines handed to co_spawn).
+asio::awaitable<Response> route_on_worker(store::StorePool& stores, std::string method,
+                                          std::string target) {
+  auto store = stores.acquire();
+  co_return route(*store, method, target);
+}
+
 class ServerImpl final : public Server {
  public:
-  ServerImpl(store::Store& store) : store_(store) {}
+  ServerImpl(store::StorePool& stores, size_t workers) : stores_(stores), workers_(workers) {}
+  ServerImpl(const ServerImpl&) = delete;
+  ServerImpl& operator=(const ServerImpl&) = delete;
+  ~ServerImpl() override { workers_.join(); }
 
   core::Status init(const ServerOptions& options) {
     try {
@@ -136,7 +148,11 @@ class ServerImpl final : public Server {
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       const auto& req = parser.get();
-      Response r = route(store_, std::string(req.method_string()), std::string(req.target()));
+      // The store is used on a worker thread; this coroutine waits without blocking I/O.
+      Response r = co_await asio::co_spawn(
+          workers_,
+          route_on_worker(stores_, std::string(req.method_string()), std::string(req.target())),
+          asio::use_awaitable);
       http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
       res.set(http::field::server, "vigied");
       res.set(http::field::content_type, r.content_type);
@@ -158,7 +174,8 @@ class ServerImpl final : public Server {
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  store::Store& store_;
+  store::StorePool& stores_;
+  asio::thread_pool workers_;
   asio::io_context io_{1};
   ssl::context tls_{ssl::context::tls_server};
   tcp::acceptor acceptor_{io_};
@@ -169,8 +186,8 @@ class ServerImpl final : public Server {
 }  // namespace
 
 core::Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options,
-                                                     store::Store& store) {
-  auto server = std::make_unique<ServerImpl>(store);
+                                                     store::StorePool& stores) {
+  auto server = std::make_unique<ServerImpl>(stores, std::max<size_t>(options.workers, 1));
   VIGIE_TRY(server->init(options));
   return std::unique_ptr<Server>(std::move(server));
 }

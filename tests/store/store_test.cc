@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "test_support.h"
+#include "vigie/store/pool.h"
 
 namespace vigie::store {
 namespace {
@@ -159,6 +162,34 @@ TEST(Store, UnreachablePostgresIsUnavailableWithoutLeakingThePassword) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, core::ErrorCode::kUnavailable);
   EXPECT_EQ(s.error().to_string().find("s3cret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigie::store
+
+namespace vigie::store {
+namespace {
+
+TEST(StorePool, ThreadsShareAFixedSetOfConnections) {
+  vigie::testing::TempDir dir;
+  auto pool = StorePool::open("sqlite:" + (dir / "p.db").string(), 2);
+  ASSERT_TRUE(pool) << pool.error().to_string();
+  std::vector<std::thread> threads;
+  threads.reserve(6);
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto store = (*pool)->acquire();
+        std::int64_t id = t * 100 + i + 1;
+        std::vector<Value> row = {id, std::string("s"), std::to_string(id), std::string("t")};
+        ASSERT_TRUE(store->execute(
+            "INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, ?)", row));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto store = (*pool)->acquire();
+  EXPECT_EQ(store->query_int("SELECT COUNT(*) FROM sites").value(), 120);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include "vigie/core/result.h"
 
 namespace vigie::store {
-class Store;
+class StorePool;
 }
 
 namespace vigie::api {
@@ -21,13 +21,16 @@ struct ServerOptions {
   std::uint16_t port = 8443;  // 0: any free port
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
+  // Threads that run requests against the store, so that the I/O thread never blocks on it.
+  size_t workers = 2;
 };
 
 class Server {
  public:
   // Binds and prepares TLS; does not serve until run().
+  // `stores` should hold one connection per worker.
   static core::Result<std::unique_ptr<Server>> create(const ServerOptions& options,
-                                                      store::Store& store);
+                                                      store::StorePool& stores);
   virtual ~Server() = default;
   // The port actually bound (useful with port 0).
   [[nodiscard]] virtual std::uint16_t port() const = 0;
