@@ -88,6 +88,34 @@ TEST_P(KillTest, ImportKilledHalfWayLeavesTheStoreAsBefore) {
   EXPECT_EQ(count(), 3);
 }
 
+TEST_P(KillTest, BulkLoadKilledHalfWayKeepsTheIndexesAndAnEmptyStore) {
+  // Into an empty store the import drops and rebuilds the secondary indexes (bulk load): a
+  // kill must roll that back too.
+  std::string url = vigie::testing::fresh_store_url(GetParam(), dir_);
+  auto home = dir_ / "home";
+  std::filesystem::create_directories(home);
+  vigie::testing::write_file(home / "vigie.toml", "[store]\nurl = \"" + url + "\"\n");
+  {
+    std::ofstream big(dir_ / "big.csv");
+    big << "vendor,product,serial_number,ip\n";
+    for (int i = 0; i < 400000; ++i)
+      big << "GE,B450," << i << ",10.1." << (i >> 8 & 255) << '.' << (i & 255) << "\n";
+  }
+  auto indexes_before = store_->secondary_indexes("devices").value().size() +
+                        store_->secondary_indexes("interfaces").value().size();
+  ASSERT_GE(indexes_before, 3u);
+  std::string vigie = std::string(VIGIE_BIN_DIR) + "/vigie";
+  ASSERT_TRUE(run_and_kill({vigie, "--home", home.string(), "devices", "import",
+                            (dir_ / "big.csv").string(), "--progress"},
+                           "records read"));
+  auto store = store::Store::open(url);
+  ASSERT_TRUE(store) << store.error().to_string();
+  EXPECT_EQ((*store)->query_int("SELECT COUNT(*) FROM devices").value(), 0);
+  auto indexes_after = (*store)->secondary_indexes("devices").value().size() +
+                       (*store)->secondary_indexes("interfaces").value().size();
+  EXPECT_EQ(indexes_after, indexes_before);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, KillTest, ::testing::ValuesIn(vigie::testing::backends()),
                          [](const auto& info) { return info.param; });
 
