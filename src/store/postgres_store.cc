@@ -119,8 +119,7 @@ class PostgresInserter final : public Inserter {
   PostgresStore& store_;
   std::string table_;
   std::vector<std::string> columns_;
-  size_t batch_rows_;
-  std::vector<Value> pending_;
+  std::string buffer_;  // COPY text of the rows not yet sent
 };
 
 class PostgresStore final : public Store {
@@ -225,6 +224,30 @@ class PostgresStore final : public Store {
     return {};
   }
 
+  // Runs `sql` (a COPY ... FROM STDIN) and sends `data` as its input.
+  Status copy_in(const std::string& sql, std::string_view data) {
+    ResultPtr start{PQexec(conn_.get(), sql.c_str())};
+    if (PQresultStatus(start.get()) != PGRES_COPY_IN) return result_error(start.get(), sql);
+    constexpr size_t kChunk = 1 << 20;
+    for (size_t off = 0; off < data.size(); off += kChunk) {
+      size_t n = std::min(kChunk, data.size() - off);
+      if (PQputCopyData(conn_.get(), data.data() + off, static_cast<int>(n)) != 1) {
+        return error("COPY data");
+      }
+    }
+    if (PQputCopyEnd(conn_.get(), nullptr) != 1) return error("COPY end");
+    core::Error failure;
+    bool failed = false;
+    while (ResultPtr r{PQgetResult(conn_.get())}) {
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK && !failed) {
+        failed = true;
+        failure = result_error(r.get(), sql).value();
+      }
+    }
+    if (failed) return tl::unexpected(failure);
+    return {};
+  }
+
   Result<ResultPtr> exec_prepared(std::string_view sql, std::span<const Value> params) {
     auto name = prepared_name(sql);
     if (!name) return tl::unexpected(name.error());
@@ -279,17 +302,36 @@ class PostgresStore final : public Store {
   std::unordered_map<std::string, std::string> prepared_;
 };
 
-// libpq accepts at most 65535 parameters per statement.
-constexpr size_t kMaxParams = 30000;
-constexpr size_t kMaxBatchRows = 1000;
+// Rows are buffered as COPY text and sent as one COPY ... FROM STDIN per few MiB: each COPY
+// completes before the next statement, so inserters of several tables can interleave.
+constexpr size_t kCopyFlushBytes = 8 << 20;
+
+// COPY's text format: tab-separated, \N for NULL, backslash escapes.
+void append_copy_text(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
 
 PostgresInserter::PostgresInserter(PostgresStore& store, std::string table,
                                    std::vector<std::string> columns)
-    : store_(store),
-      table_(std::move(table)),
-      columns_(std::move(columns)),
-      batch_rows_(std::max<size_t>(1, std::min(kMaxBatchRows, kMaxParams / columns_.size()))) {
-  pending_.reserve(batch_rows_ * columns_.size());
+    : store_(store), table_(std::move(table)), columns_(std::move(columns)) {
+  buffer_.reserve(kCopyFlushBytes + (1 << 16));
 }
 
 Status PostgresInserter::add(std::span<const Value> row) {
@@ -297,26 +339,35 @@ Status PostgresInserter::add(std::span<const Value> row) {
     return fail(ErrorCode::kInternal, fmt::format("insert into {}: {} values for {} columns",
                                                   table_, row.size(), columns_.size()));
   }
-  pending_.insert(pending_.end(), row.begin(), row.end());
-  if (pending_.size() >= batch_rows_ * columns_.size()) return flush();
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) buffer_ += '\t';
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) {
+            buffer_ += "\\N";
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            buffer_ += std::to_string(v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            buffer_ += fmt::format("{}", v);
+          } else {
+            append_copy_text(buffer_, v);
+          }
+        },
+        row[i]);
+  }
+  buffer_ += '\n';
+  if (buffer_.size() >= kCopyFlushBytes) return flush();
   return {};
 }
 
 Status PostgresInserter::finish() { return flush(); }
 
 Status PostgresInserter::flush() {
-  if (pending_.empty()) return {};
-  size_t rows = pending_.size() / columns_.size();
-  std::string sql = fmt::format("INSERT INTO {} ({}) VALUES ", table_, fmt::join(columns_, ", "));
-  std::string tuple = "(";
-  for (size_t c = 0; c < columns_.size(); ++c) tuple += c == 0 ? "?" : ", ?";
-  tuple += ")";
-  for (size_t r = 0; r < rows; ++r) {
-    if (r > 0) sql += ", ";
-    sql += tuple;
-  }
-  auto st = store_.execute(sql, pending_);
-  pending_.clear();
+  if (buffer_.empty()) return {};
+  std::string sql = fmt::format("COPY {} ({}) FROM STDIN", table_, fmt::join(columns_, ", "));
+  auto st = store_.copy_in(sql, buffer_);
+  buffer_.clear();
   return st;
 }
 
