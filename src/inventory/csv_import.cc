@@ -46,6 +46,24 @@ class RowQueue {
     not_full_.notify_one();
     return true;
   }
+  // Hands a consumed batch back so that its storage is reused: a batch is a few MiB, which
+  // malloc would otherwise map and unmap (and the kernel zero) every time.
+  void recycle(std::vector<ParsedRow> batch) {
+    batch.clear();
+    std::lock_guard lock(mutex_);
+    if (spare_.size() < kBatchesInFlight) spare_.push_back(std::move(batch));
+  }
+  std::vector<ParsedRow> fresh_batch() {
+    std::lock_guard lock(mutex_);
+    if (spare_.empty()) {
+      std::vector<ParsedRow> batch;
+      batch.reserve(kBatchRows);
+      return batch;
+    }
+    auto batch = std::move(spare_.back());
+    spare_.pop_back();
+    return batch;
+  }
   void finish() {
     std::lock_guard lock(mutex_);
     done_ = true;
@@ -63,6 +81,7 @@ class RowQueue {
   std::condition_variable not_full_;
   std::condition_variable not_empty_;
   std::deque<std::vector<ParsedRow>> batches_;
+  std::vector<std::vector<ParsedRow>> spare_;
   bool done_ = false;
   bool closed_ = false;
 };
@@ -72,12 +91,10 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
                 const std::stop_token& stop) {
   const std::string& file = reader.file_name();
   std::vector<std::string_view> fields;
-  std::vector<ParsedRow> batch;
-  batch.reserve(kBatchRows);
+  std::vector<ParsedRow> batch = queue.fresh_batch();
   auto flush = [&] {
     bool ok = queue.push(std::move(batch));
-    batch = {};
-    batch.reserve(kBatchRows);
+    batch = queue.fresh_batch();
     return ok;
   };
   while (!stop.stop_requested()) {
@@ -178,6 +195,7 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
         return;
       }
     }
+    queue.recycle(std::move(batch));
   }
 }
 

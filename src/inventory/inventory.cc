@@ -16,12 +16,13 @@ using core::ErrorCode;
 using store::Value;
 
 constexpr std::string_view kSelect =
-    "SELECT d.id, d.vendor, d.vendor_norm, d.product, d.product_norm, d.part_number, "
+    "SELECT d.id, d.vendor, p.vendor_norm, d.product, p.product_norm, d.part_number, "
     "d.serial_number, d.udi, d.software_version, d.hardware_revision, d.os, s.name, z.name, "
     "z.vlan, z.trust, d.location, d.owner, d.criticality, d.status, d.new_owner, "
     "d.remote_service, d.maintenance_contract, d.identified, d.created_at, d.updated_at, "
     "i.ip, i.mac, i.hostname, i.vlan "
-    "FROM devices d LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN zones z ON z.id = d.zone_id "
+    "FROM devices d JOIN products p ON p.id = d.product_id "
+    "LEFT JOIN sites s ON s.id = d.site_id LEFT JOIN zones z ON z.id = d.zone_id "
     "LEFT JOIN interfaces i ON i.device_id = d.id";
 
 Device device_from_row(const store::Row& r) {
@@ -68,7 +69,7 @@ std::pair<std::string, std::vector<Value>> where_clause(const DeviceFilter& f) {
   auto add = [&](std::string_view cond) { sql += sql.empty() ? " WHERE " : " AND ", sql += cond; };
   if (!f.vendor.empty()) {
     std::string v = normalize_vendor(f.vendor);
-    add("(d.vendor_norm = ? OR d.vendor_norm LIKE ?)");
+    add("d.product_id IN (SELECT id FROM products WHERE vendor_norm = ? OR vendor_norm LIKE ?)");
     params.emplace_back(v);
     params.emplace_back(v + "%");
   }

@@ -25,12 +25,28 @@ Value id_or_null(const std::optional<std::int64_t>& v) {
   return *v;
 }
 
-constexpr std::string_view kDeviceColumns[] = {
-    "id",          "vendor",        "vendor_norm", "product",          "product_norm",
-    "part_number", "serial_number", "udi",         "software_version", "hardware_revision",
-    "os",          "site_id",       "zone_id",     "location",         "owner",
-    "criticality", "status",        "new_owner",   "remote_service",   "maintenance_contract",
-    "identified",  "created_at",    "updated_at"};
+constexpr std::string_view kDeviceColumns[] = {"id",
+                                               "vendor",
+                                               "product",
+                                               "product_id",
+                                               "part_number",
+                                               "serial_number",
+                                               "udi",
+                                               "software_version",
+                                               "hardware_revision",
+                                               "os",
+                                               "site_id",
+                                               "zone_id",
+                                               "location",
+                                               "owner",
+                                               "criticality",
+                                               "status",
+                                               "new_owner",
+                                               "remote_service",
+                                               "maintenance_contract",
+                                               "identified",
+                                               "created_at",
+                                               "updated_at"};
 
 constexpr std::string_view kInterfaceColumns[] = {"id",  "device_id", "ip",
                                                   "mac", "hostname",  "vlan"};
@@ -43,9 +59,7 @@ struct UpdateColumn {
 };
 const UpdateColumn kUpdateColumns[] = {
     {Field::kVendor, "vendor", [](const Device& d) -> Value { return d.vendor; }},
-    {Field::kVendor, "vendor_norm", [](const Device& d) -> Value { return d.vendor_norm; }},
     {Field::kProduct, "product", [](const Device& d) -> Value { return d.product; }},
-    {Field::kProduct, "product_norm", [](const Device& d) -> Value { return d.product_norm; }},
     {Field::kPartNumber, "part_number",
      [](const Device& d) { return text_or_null(d.part_number); }},
     {Field::kSerialNumber, "serial_number",
@@ -132,7 +146,7 @@ bool DeviceWriter::begin(std::string source, bool bulk) {
   auto tx = store::Transaction::begin(store_);
   if (!tx) return store_error(tx.error());
   tx_.emplace(std::move(*tx));
-  for (std::string_view t : {"sites", "zones", "devices", "interfaces"}) {
+  for (std::string_view t : {"sites", "zones", "products", "devices", "interfaces"}) {
     if (auto st = store_.lock_table(t); !st) return store_error(st.error());
   }
   auto dev = store_.next_id("devices");
@@ -142,7 +156,13 @@ bool DeviceWriter::begin(std::string source, bool bulk) {
   next_device_id_ = *dev;
   next_interface_id_ = *ifc;
 
-  auto st = store_.for_each("SELECT id, name_norm FROM sites", {}, [&](const store::Row& r) {
+  auto st = store_.for_each("SELECT id, vendor_norm, product_norm FROM products", {},
+                            [&](const store::Row& r) {
+                              products_[r.text(1)][r.text(2)] = r.integer(0);
+                              return true;
+                            });
+  if (!st) return store_error(st.error());
+  st = store_.for_each("SELECT id, name_norm FROM sites", {}, [&](const store::Row& r) {
     sites_.emplace(r.text(1), r.integer(0));
     return true;
   });
@@ -158,10 +178,10 @@ bool DeviceWriter::begin(std::string source, bool bulk) {
   if (!st) return store_error(st.error());
   // Identity of stored devices: serial number, else first interface's host name, else IP.
   st = store_.for_each(
-      "SELECT d.id, d.vendor_norm, d.product_norm, d.serial_number, "
+      "SELECT d.id, p.vendor_norm, p.product_norm, d.serial_number, "
       "(SELECT i.hostname FROM interfaces i WHERE i.device_id = d.id ORDER BY i.id LIMIT 1), "
       "(SELECT i.ip FROM interfaces i WHERE i.device_id = d.id ORDER BY i.id LIMIT 1) "
-      "FROM devices d",
+      "FROM devices d JOIN products p ON p.id = d.product_id",
       {}, [&](const store::Row& r) {
         Device d;
         d.vendor_norm = r.text(1);
@@ -283,9 +303,31 @@ bool DeviceWriter::insert_interfaces(std::int64_t device_id,
   return true;
 }
 
+std::optional<std::int64_t> DeviceWriter::product_id(const Device& d) {
+  auto& by_product = products_[d.vendor_norm];
+  if (auto it = by_product.find(d.product_norm); it != by_product.end()) return it->second;
+  auto next = store_.next_id("products");
+  if (!next) return store_error(next.error()), std::nullopt;
+  std::vector<Value> row = {*next, d.vendor_norm, d.product_norm};
+  if (auto st = store_.execute(
+          "INSERT INTO products (id, vendor_norm, product_norm) VALUES (?, ?, ?)", row);
+      !st) {
+    store_error(st.error());
+    return std::nullopt;
+  }
+  by_product.emplace(d.product_norm, *next);
+  return *next;
+}
+
 bool DeviceWriter::update_device(std::int64_t id, const Device& d, const FieldMask& present) {
   std::string sql = "UPDATE devices SET updated_at = ?";
   std::vector<Value> params = {now_};
+  if (has(present, Field::kVendor) || has(present, Field::kProduct)) {
+    auto product = product_id(d);
+    if (!product) return false;
+    sql += ", product_id = ?";
+    params.emplace_back(*product);
+  }
   for (const auto& c : kUpdateColumns) {
     if (!has(present, c.field)) continue;
     sql += fmt::format(", {} = ?", c.column);
@@ -333,6 +375,8 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
     ++result_.summary.updated;
     return write_update(existing->second, d, present, place);
   }
+  auto product = product_id(d);
+  if (!product) return false;
   ++result_.summary.created;
   d.id = next_device_id_++;
   // The device is ours: its strings move into the row instead of being copied.
@@ -342,9 +386,8 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
   };
   Value row[] = {d.id,
                  std::move(d.vendor),
-                 std::move(d.vendor_norm),
                  std::move(d.product),
-                 std::move(d.product_norm),
+                 *product,
                  text(d.part_number),
                  text(d.serial_number),
                  text(d.udi),

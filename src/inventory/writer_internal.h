@@ -77,6 +77,10 @@ class DeviceWriter {
   std::int64_t next_device_id_ = 1;
   std::int64_t next_interface_id_ = 1;
   std::string now_;
+  std::optional<std::int64_t> product_id(const Device& d);
+
+  // vendor_norm -> product_norm -> products.id
+  std::unordered_map<std::string, std::unordered_map<std::string, std::int64_t>> products_;
   std::unordered_map<std::string, std::int64_t> sites_;
   std::unordered_map<std::string, ZoneInfo> zones_;         // "site_id/zone_norm"
   std::unordered_map<std::string, std::int64_t> existing_;  // identity key -> device id

@@ -26,12 +26,19 @@ CREATE TABLE zones (
            OR trust = 'unknown'),
   UNIQUE (site_id, name_norm)
 );
+-- A product is a normalised (vendor, product) pair: advisories are matched per product, and
+-- devices keep the vendor's and product's spelling of their source beside it.
+CREATE TABLE products (
+  id {pk},
+  vendor_norm TEXT NOT NULL,
+  product_norm TEXT NOT NULL,
+  UNIQUE (vendor_norm, product_norm)
+);
 CREATE TABLE devices (
   id {pk},
   vendor TEXT NOT NULL,
-  vendor_norm TEXT NOT NULL,
   product TEXT NOT NULL,
-  product_norm TEXT NOT NULL,
+  product_id BIGINT NOT NULL REFERENCES products(id),
   part_number TEXT,
   serial_number TEXT,
   udi TEXT,
@@ -55,7 +62,7 @@ CREATE TABLE devices (
   updated_at TEXT NOT NULL,
   CHECK (status <> 'sold' OR new_owner IS NOT NULL)
 );
-CREATE UNIQUE INDEX devices_product_serial ON devices (vendor_norm, product_norm, serial_number);
+CREATE UNIQUE INDEX devices_product_serial ON devices (product_id, serial_number);
 CREATE INDEX devices_zone ON devices (zone_id);
 CREATE TABLE interfaces (
   id {pk},
@@ -91,7 +98,7 @@ CREATE TABLE imports (
 )sql";
 
 constexpr Migration kMigrations[] = {
-    {1, "inventory: sites, zones, devices, interfaces, open ports, imports", kInventory},
+    {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
 };
 
 }  // namespace
