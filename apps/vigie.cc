@@ -119,17 +119,23 @@ std::string cut(std::string_view s, size_t width) {
 
 int cmd_list(apps::AppContext& ctx, const inventory::DeviceFilter& filter, bool as_json) {
   size_t n = 0;
-  if (as_json)
+  std::string buffer;  // JSON is written in 1 MiB blocks
+  if (as_json) {
     std::cout << "[";
-  else {
+  } else {
     std::cout << fmt::format("{:>6}  {:<22} {:<26} {:<10} {:<12} {:<28} {:<15} {}\n", "ID",
                              "VENDOR", "PRODUCT", "VERSION", "SERIAL", "SITE / ZONE", "IP",
                              "STATUS");
   }
   auto st = inventory::for_each_device(*ctx.store, filter, [&](const inventory::Device& d) {
     if (as_json) {
-      std::cout << (n == 0 ? "\n" : ",\n")
-                << inventory::to_json(d).dump(-1, ' ', false, json::error_handler_t::replace);
+      buffer += n == 0 ? "\n" : ",\n";
+      core::JsonWriter w(buffer);
+      inventory::write_json(w, d);
+      if (buffer.size() > (1 << 20)) {
+        std::cout << buffer;
+        buffer.clear();
+      }
     } else {
       std::string place = d.site.empty() ? "" : d.site + (d.zone.empty() ? "" : " / " + d.zone);
       std::string ip = d.interfaces.empty() ? "" : d.interfaces.front().ip;
@@ -141,7 +147,7 @@ int cmd_list(apps::AppContext& ctx, const inventory::DeviceFilter& filter, bool 
     ++n;
     return true;
   });
-  if (as_json) std::cout << (n == 0 ? "]\n" : "\n]\n");
+  if (as_json) std::cout << buffer << (n == 0 ? "]\n" : "\n]\n");
   if (!st) return report(st.error());
   if (!as_json) std::cerr << fmt::format("{} device{}\n", n, n == 1 ? "" : "s");
   return 0;
@@ -150,7 +156,7 @@ int cmd_list(apps::AppContext& ctx, const inventory::DeviceFilter& filter, bool 
 int cmd_show(apps::AppContext& ctx, std::int64_t id, bool as_json) {
   auto d = inventory::get_device(*ctx.store, id);
   if (!d) return report(d.error());
-  json j = inventory::to_json(*d);
+  json j = json::parse(inventory::to_json_text(*d));
   if (as_json) {
     std::cout << dump(j) << "\n";
     return 0;

@@ -15,8 +15,9 @@ LC_ALL=C.UTF-8 awk -v n="$n" 'BEGIN {
     v = vendor[i % 12 + 1]
     if (v ~ /,/) v = "\"" v "\""
     p = product[int(i / 12) % 15 + 1] " " (i % 4 + 1)
+    z = zone[int(i / 7) % 12 + 1]
     printf "%s,%s,PN%05d,SN%09d,V%c%02d%c,%s,%s,10.%d.%d.%d,02:%02x:%02x:%02x:%02x:%02x,dev-%d,\"Bâtiment %c, salle %d\",Service %d,%s,in-service\n", \
-      v, p, i % 997, i, 65 + i % 3, i % 40, 65 + i % 20, site[i % 3 + 1], zone[i % 12 + 1], \
+      v, p, i % 997, i, 65 + i % 3, i % 40, 65 + i % 20, site[i % 3 + 1], z, \
       int(i / 65536) % 256, int(i / 256) % 256, i % 256, \
       int(i / 16777216) % 256, int(i / 65536) % 256, int(i / 256) % 256, i % 256, i % 199, \
       i, 65 + i % 9, i % 60, i % 25, crit[i % 3 + 1]

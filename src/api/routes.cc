@@ -96,9 +96,11 @@ Response list_devices(store::Store& store, const std::map<std::string, std::stri
   }
   auto total = inventory::count_devices(store, f);
   if (!total) return problem(500, "Internal Server Error", "the store failed");
-  json items = json::array();
+  Response r{200, "application/json", {}};
+  core::JsonWriter w(r.body);
+  w.begin_object().key("items").begin_array();
   auto st = inventory::for_each_device(store, f, [&](const inventory::Device& d) {
-    items.push_back(inventory::to_json(d));
+    inventory::write_json(w, d);
     return true;
   });
   if (!st) {
@@ -106,8 +108,12 @@ Response list_devices(store::Store& store, const std::map<std::string, std::stri
                ? problem(400, "Bad Request", st.error().message)
                : problem(500, "Internal Server Error", "the store failed");
   }
-  return json_response(
-      200, {{"items", items}, {"total", *total}, {"limit", f.limit}, {"offset", f.offset}});
+  w.end_array();
+  w.key("total").value(*total);
+  w.key("limit").value(static_cast<std::int64_t>(f.limit));
+  w.key("offset").value(static_cast<std::int64_t>(f.offset));
+  w.end_object();
+  return r;
 }
 
 Response show_device(store::Store& store, std::string_view id_text) {
@@ -122,7 +128,7 @@ Response show_device(store::Store& store, std::string_view id_text) {
                ? problem(404, "Not Found", d.error().message)
                : problem(500, "Internal Server Error", "the store failed");
   }
-  return json_response(200, inventory::to_json(*d));
+  return {200, "application/json", inventory::to_json_text(*d)};
 }
 
 }  // namespace

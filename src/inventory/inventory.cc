@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "vigie/core/time.h"
 #include "vigie/inventory/normalize.h"
 #include "vigie/store/store.h"
@@ -204,59 +202,73 @@ Status set_device_fields(store::Store& store, std::int64_t id,
   return {};
 }
 
-nlohmann::json to_json(const Device& d) {
-  using nlohmann::json;
-  auto opt = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
-  json interfaces = json::array();
+void write_json(core::JsonWriter& w, const Device& d) {
+  w.begin_object();
+  w.key("id").value(d.id);
+  w.key("vendor").value(d.vendor);
+  w.key("vendor_normalized").value(d.vendor_norm);
+  w.key("product").value(d.product);
+  w.key("product_normalized").value(d.product_norm);
+  w.key("part_number").text_or_null(d.part_number);
+  w.key("serial_number").text_or_null(d.serial_number);
+  w.key("udi").text_or_null(d.udi);
+  w.key("software_version").text_or_null(d.software_version);
+  w.key("hardware_revision").text_or_null(d.hardware_revision);
+  w.key("os").text_or_null(d.os);
+  w.key("site").text_or_null(d.site);
+  w.key("zone");
+  if (d.zone.empty()) {
+    w.null();
+  } else {
+    w.begin_object();
+    w.key("name").value(d.zone);
+    w.key("vlan").value_or_null(d.zone_vlan);
+    w.key("trust").value(to_string(d.zone_trust));
+    w.end_object();
+  }
+  w.key("location").text_or_null(d.location);
+  w.key("owner").text_or_null(d.owner);
+  w.key("criticality").value(to_string(d.criticality));
+  w.key("status").value(to_string(d.status));
+  w.key("new_owner").text_or_null(d.new_owner);
+  w.key("remote_service").value(d.remote_service);
+  w.key("maintenance_contract").text_or_null(d.maintenance_contract);
+  w.key("identified").value(d.identified);
+  w.key("interfaces").begin_array();
   for (const auto& i : d.interfaces) {
-    interfaces.push_back({{"ip", opt(i.ip)},
-                          {"mac", opt(i.mac)},
-                          {"hostname", opt(i.hostname)},
-                          {"vlan", i.vlan ? json(*i.vlan) : json(nullptr)}});
+    w.begin_object();
+    w.key("ip").text_or_null(i.ip);
+    w.key("mac").text_or_null(i.mac);
+    w.key("hostname").text_or_null(i.hostname);
+    w.key("vlan").value_or_null(i.vlan);
+    w.end_object();
   }
-  json j = {
-      {"id", d.id},
-      {"vendor", d.vendor},
-      {"vendor_normalized", d.vendor_norm},
-      {"product", d.product},
-      {"product_normalized", d.product_norm},
-      {"part_number", opt(d.part_number)},
-      {"serial_number", opt(d.serial_number)},
-      {"udi", opt(d.udi)},
-      {"software_version", opt(d.software_version)},
-      {"hardware_revision", opt(d.hardware_revision)},
-      {"os", opt(d.os)},
-      {"site", opt(d.site)},
-      {"zone", d.zone.empty() ? json(nullptr)
-                              : json{{"name", d.zone},
-                                     {"vlan", d.zone_vlan ? json(*d.zone_vlan) : json(nullptr)},
-                                     {"trust", to_string(d.zone_trust)}}},
-      {"location", opt(d.location)},
-      {"owner", opt(d.owner)},
-      {"criticality", to_string(d.criticality)},
-      {"status", to_string(d.status)},
-      {"new_owner", opt(d.new_owner)},
-      {"remote_service", d.remote_service},
-      {"maintenance_contract", opt(d.maintenance_contract)},
-      {"identified", d.identified},
-      {"interfaces", interfaces},
-      {"created_at", d.created_at},
-      {"updated_at", d.updated_at},
-  };
+  w.end_array();
   if (!d.open_ports.empty()) {
-    json ports = json::array();
+    w.key("open_ports").begin_array();
     for (const auto& p : d.open_ports) {
-      ports.push_back({{"ip", p.ip},
-                       {"protocol", p.protocol},
-                       {"port", p.port},
-                       {"state", p.state},
-                       {"service", opt(p.service)},
-                       {"service_product", opt(p.service_product)},
-                       {"seen_at", p.seen_at}});
+      w.begin_object();
+      w.key("ip").value(p.ip);
+      w.key("protocol").value(p.protocol);
+      w.key("port").value(std::int64_t{p.port});
+      w.key("state").value(p.state);
+      w.key("service").text_or_null(p.service);
+      w.key("service_product").text_or_null(p.service_product);
+      w.key("seen_at").value(p.seen_at);
+      w.end_object();
     }
-    j["open_ports"] = ports;
+    w.end_array();
   }
-  return j;
+  w.key("created_at").value(d.created_at);
+  w.key("updated_at").value(d.updated_at);
+  w.end_object();
+}
+
+std::string to_json_text(const Device& device) {
+  std::string out;
+  core::JsonWriter w(out);
+  write_json(w, device);
+  return out;
 }
 
 }  // namespace vigie::inventory

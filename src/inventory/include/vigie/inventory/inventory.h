@@ -3,11 +3,11 @@
 #pragma once
 
 #include <functional>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "vigie/core/json_writer.h"
 #include "vigie/inventory/model.h"
 
 namespace vigie::store {
@@ -37,7 +37,9 @@ Result<Device> get_device(store::Store& store, std::int64_t id);
 Status set_device_fields(store::Store& store, std::int64_t id,
                          const std::vector<std::pair<std::string, std::string>>& assignments);
 
-// The documented JSON shape (docs/inventory-formats.md, "JSON output").
-nlohmann::json to_json(const Device& device);
+// The documented JSON shape (docs/inventory-formats.md, "JSON output"), written straight to
+// text: listings of a million devices do not build a document first.
+void write_json(core::JsonWriter& writer, const Device& device);
+std::string to_json_text(const Device& device);
 
 }  // namespace vigie::inventory
