@@ -29,15 +29,22 @@ constexpr int kBusyTimeoutMs = 30000;
 
 class SqliteStore;
 
+// Rows are bound into a multi-row INSERT of kBatchRows rows (one statement step per batch
+// instead of per row); the rest goes through the one-row statement at finish().
 class SqliteInserter final : public Inserter {
  public:
-  SqliteInserter(SqliteStore& store, StmtPtr stmt) : store_(store), stmt_(std::move(stmt)) {}
+  static constexpr int kBatchRows = 32;
+  SqliteInserter(SqliteStore& store, StmtPtr single, StmtPtr batch, int columns)
+      : store_(store), single_(std::move(single)), batch_(std::move(batch)), columns_(columns) {}
   Status add(std::span<const Value> row) override;
-  Status finish() override { return {}; }
+  Status finish() override;
 
  private:
   SqliteStore& store_;
-  StmtPtr stmt_;
+  StmtPtr single_;
+  StmtPtr batch_;
+  int columns_;
+  std::vector<Value> rows_;  // the values of the rows not yet inserted
 };
 
 class SqliteStore final : public Store {
@@ -77,14 +84,24 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Inserter>> inserter(std::string_view table,
                                              std::span<const std::string_view> columns) override {
-    std::string sql = fmt::format("INSERT INTO {} ({}) VALUES (", table, fmt::join(columns, ", "));
-    for (size_t i = 0; i < columns.size(); ++i) sql += i == 0 ? "?" : ", ?";
-    sql += ")";
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    std::string tuple = "(";
+    for (size_t i = 0; i < columns.size(); ++i) tuple += i == 0 ? "?" : ", ?";
+    tuple += ")";
+    std::string sql = fmt::format("INSERT INTO {} ({}) VALUES ", table, fmt::join(columns, ", "));
+    std::string batch_sql = sql;
+    for (int r = 0; r < SqliteInserter::kBatchRows; ++r) batch_sql += (r == 0 ? "" : ", ") + tuple;
+    sql += tuple;
+    sqlite3_stmt* single = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &single, nullptr) != SQLITE_OK) {
       return error(sql);
     }
-    return std::make_unique<SqliteInserter>(*this, StmtPtr(raw));
+    StmtPtr single_ptr(single);
+    sqlite3_stmt* batch = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), batch_sql.c_str(), -1, &batch, nullptr) != SQLITE_OK) {
+      return error(batch_sql);
+    }
+    return std::make_unique<SqliteInserter>(*this, std::move(single_ptr), StmtPtr(batch),
+                                            static_cast<int>(columns.size()));
   }
 
   Status lock_table(std::string_view) override { return {}; }
@@ -223,8 +240,23 @@ class SqliteStore final : public Store {
 };
 
 Status SqliteInserter::add(std::span<const Value> row) {
-  VIGIE_TRY(store_.bind(stmt_.get(), row));
-  return store_.step_done(stmt_.get());
+  rows_.insert(rows_.end(), row.begin(), row.end());
+  if (rows_.size() < static_cast<size_t>(kBatchRows * columns_)) return {};
+  VIGIE_TRY(store_.bind(batch_.get(), rows_));
+  auto st = store_.step_done(batch_.get());
+  rows_.clear();
+  return st;
+}
+
+Status SqliteInserter::finish() {
+  // The rows of an unfinished batch go one by one through the single-row statement.
+  auto columns = static_cast<size_t>(columns_);
+  for (size_t off = 0; off < rows_.size(); off += columns) {
+    VIGIE_TRY(store_.bind(single_.get(), std::span<const Value>(rows_).subspan(off, columns)));
+    VIGIE_TRY(store_.step_done(single_.get()));
+  }
+  rows_.clear();
+  return {};
 }
 
 }  // namespace
