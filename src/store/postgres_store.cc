@@ -176,6 +176,7 @@ class PostgresStore final : public Store {
   Status begin() override { return script("BEGIN"); }
   Status commit() override { return script("COMMIT"); }
   void rollback() override {
+    forget_deferred_indexes();
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE)
       ResultPtr r{PQexec(conn_.get(), "ROLLBACK")};
   }

@@ -78,6 +78,7 @@ class SqliteStore final : public Store {
   Status begin() override { return exec_script("BEGIN IMMEDIATE"); }
   Status commit() override { return exec_script("COMMIT"); }
   void rollback() override {
+    forget_deferred_indexes();
     if (sqlite3_get_autocommit(db_.get()) == 0)
       sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }

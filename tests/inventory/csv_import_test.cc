@@ -128,6 +128,19 @@ TEST_P(InventoryTest, BadRowAfterManyGoodOnesStillChangesNothing) {
   EXPECT_EQ(count("sites"), 0);
 }
 
+TEST_P(InventoryTest, FailedBulkLoadLeavesTheStoreReadyForTheNextImport) {
+  // The first import into an empty store drops and rebuilds indexes; a failed one must leave
+  // neither missing indexes nor a pending rebuild on the connection.
+  ASSERT_FALSE(import_text("bad.csv", "vendor,product,serial_number\nGE,B450,1\nGE,,2\n").ok());
+  auto indexes = store_->secondary_indexes("devices");
+  ASSERT_TRUE(indexes);
+  EXPECT_GE(indexes->size(), 2u);
+  auto r = import_text("good.csv", "vendor,product,serial_number\nGE,B450,1\nGE,B450,2\n");
+  ASSERT_TRUE(r.ok()) << errors_of(r);
+  EXPECT_EQ(count(), 2);
+  EXPECT_EQ(store_->secondary_indexes("devices")->size(), indexes->size());
+}
+
 TEST_P(InventoryTest, ReportModeListsEveryBadRowAndWritesNothing) {
   ImportOptions options;
   options.report_all = true;

@@ -106,6 +106,10 @@ class Store {
   // lock_table()).
   Result<std::int64_t> next_id(std::string_view table);
 
+ protected:
+  // A rolled-back transaction brought the dropped indexes back: nothing is left to rebuild.
+  void forget_deferred_indexes() { deferred_indexes_.clear(); }
+
  private:
   std::vector<std::string> deferred_indexes_;  // CREATE INDEX statements to run again
 };
