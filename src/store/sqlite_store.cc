@@ -242,7 +242,7 @@ class SqliteStore final : public Store {
 
 Status SqliteInserter::add(std::span<const Value> row) {
   rows_.insert(rows_.end(), row.begin(), row.end());
-  if (rows_.size() < static_cast<size_t>(kBatchRows * columns_)) return {};
+  if (rows_.size() < static_cast<size_t>(kBatchRows) * static_cast<size_t>(columns_)) return {};
   VIGIE_TRY(store_.bind(batch_.get(), rows_));
   auto st = store_.step_done(batch_.get());
   rows_.clear();
