@@ -208,6 +208,21 @@ class PostgresStore final : public Store {
     return out;
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> droppable_foreign_keys(
+      std::string_view table) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    VIGIE_TRY(for_each(
+        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE t.relname = ? AND n.nspname = current_schema() AND c.contype = 'f' "
+        "ORDER BY c.conname",
+        std::vector<Value>{std::string(table)}, [&](const Row& r) {
+          out.emplace_back(r.text(0), r.text(1));
+          return true;
+        }));
+    return out;
+  }
+
   // CREATE INDEX refuses a table with pending deferred foreign-key checks: run them now.
   Status prepare_index_rebuild() override { return script("SET CONSTRAINTS ALL IMMEDIATE"); }
 

@@ -67,6 +67,13 @@ Status Store::defer_indexes(std::string_view table) {
     VIGIE_TRY(execute(fmt::format("DROP INDEX {}", name)));
     deferred_indexes_.push_back(std::move(create));
   }
+  auto keys = droppable_foreign_keys(table);
+  if (!keys) return tl::unexpected(keys.error());
+  for (auto& [name, definition] : *keys) {
+    VIGIE_TRY(execute(fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", table, name)));
+    deferred_indexes_.push_back(
+        fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", table, name, definition));
+  }
   return {};
 }
 

@@ -133,6 +133,26 @@ TEST_P(StoreTest, ReadersSeeCommittedDataWhileAWriterWorks) {
   EXPECT_EQ((*reader)->query_int("SELECT COUNT(*) FROM sites").value(), 2);
 }
 
+TEST_P(StoreTest, DeferredIndexesAndKeysComeBackAndAreEnforced) {
+  auto tx = Transaction::begin(*store_);
+  ASSERT_TRUE(tx);
+  auto before = store_->secondary_indexes("zones").value().size() +
+                store_->droppable_foreign_keys("zones").value().size();
+  ASSERT_TRUE(store_->defer_indexes("zones"));
+  ASSERT_TRUE(store_->execute(
+      "INSERT INTO sites (id, name, name_norm, created_at) VALUES (1, 'a', 'a', 'now')"));
+  ASSERT_TRUE(
+      store_->execute("INSERT INTO zones (id, site_id, name, name_norm) VALUES (1, 1, 'z', 'z')"));
+  ASSERT_TRUE(store_->restore_indexes());
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ(store_->secondary_indexes("zones").value().size() +
+                store_->droppable_foreign_keys("zones").value().size(),
+            before);
+  // The foreign key is back: a zone of a missing site is refused.
+  EXPECT_FALSE(
+      store_->execute("INSERT INTO zones (id, site_id, name, name_norm) VALUES (2, 42, 'y', 'y')"));
+}
+
 TEST_P(StoreTest, SyntaxErrorsAreReportedNotThrown) {
   auto st = store_->execute("SELEC nonsense");
   ASSERT_FALSE(st);
