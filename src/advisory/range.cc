@@ -162,10 +162,11 @@ std::vector<std::string> expand_slashes(std::string_view item) {
   return out;
 }
 
-// "6.6x" or "VF70x": every version starting with 6.6 / VF70 -> [>=6.6, <6.7].
+// "6.6x", "VF70x" or "9.x": every version starting with 6.6 / VF70 / 9 -> [>=6.6, <6.7].
 std::optional<std::pair<std::string, std::string>> wildcard(std::string_view v) {
   if (v.size() < 2 || (v.back() != 'x' && v.back() != 'X' && v.back() != '*')) return std::nullopt;
   std::string_view stem = v.substr(0, v.size() - 1);
+  if (stem.ends_with('.') || stem.ends_with('-')) stem.remove_suffix(1);  // "9.x" = 9.*
   size_t digits = stem.size();
   while (digits > 0 && stem[digits - 1] >= '0' && stem[digits - 1] <= '9') --digits;
   if (digits == stem.size()) return std::nullopt;

@@ -120,6 +120,9 @@ void import_glpi(DeviceWriter& writer, const std::filesystem::path& path, const 
     if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
     return void(writer.reject({ErrorCode::kInvalidInput, "malformed JSON: " + why,
                                fmt::format("{}:{}", file, line_col(text, e.byte))}));
+  } catch (const json::exception& e) {  // e.g. a number too large for any type
+    return void(writer.reject(
+        {ErrorCode::kInvalidInput, std::string("malformed JSON: ") + e.what(), file}));
   }
   std::string base;
   const json* items = &doc;

@@ -74,6 +74,14 @@ TEST_P(GlpiImportTest, MalformedJsonNamesLineAndColumn) {
   EXPECT_EQ(count(), 0);
 }
 
+TEST_P(GlpiImportTest, NumberTooLargeForAnyTypeIsRefusedNotFatal) {
+  auto r =
+      import_text("n.json", R"([{"manufacturers_id": "GE", "x": 1e99999}])", ImportFormat::kGlpi);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors.front().message.find("malformed JSON"), std::string::npos);
+  EXPECT_EQ(count(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GlpiImportTest, ::testing::ValuesIn(vigie::testing::backends()),
                          [](const auto& info) { return info.param; });
 
