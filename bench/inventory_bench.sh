@@ -12,9 +12,11 @@
 #                                 the peer run alternately so background noise hits both
 #   BENCH_BACKENDS="sqlite postgresql"
 #   BENCH_PG_PORT=55490           port of the throw-away PostgreSQL server this script starts
-#   BENCH_MAX_LOAD=1.5 BENCH_WAIT=900
-#                                 before starting, wait (at most BENCH_WAIT s) for the 1-minute
-#                                 load average to drop below BENCH_MAX_LOAD
+#   BENCH_MAX_LOAD=1.5 BENCH_MAX_BUSY=20 BENCH_WAIT=900
+#                                 before starting, wait for the 1-minute load average to drop
+#                                 below BENCH_MAX_LOAD; before each round, wait while other
+#                                 processes keep more than BENCH_MAX_BUSY % of the CPU busy
+#                                 (at most BENCH_WAIT s of waiting in all)
 #   VIGIE_BIN=build/bin/vigie     the binary under test (never built by this script)
 #
 # Vigie does more than the peer: it validates and normalises every row (vendor and product
@@ -33,6 +35,7 @@ backends=${BENCH_BACKENDS:-sqlite postgresql}
 port=${BENCH_PG_PORT:-55490}
 max_load=${BENCH_MAX_LOAD:-1.5}
 max_wait=${BENCH_WAIT:-900}
+max_busy=${BENCH_MAX_BUSY:-20}
 vigie=${VIGIE_BIN:-$root/build/bin/vigie}
 target=200000
 # The filter: every Siemens device of one zone. Vigie takes any spelling ("siemens"); the peer
@@ -80,6 +83,32 @@ timed() {
   calc "$t1 - $t0"
 }
 
+# cpu_busy: percentage of the machine's CPU time (all cores) not idle during the next second;
+# sampled between runs, when the benchmark itself is not running, it measures everybody else.
+cpu_busy() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = (y[1] - x[1]) + (y[2] - x[2])
+    printf "%.0f", t > 0 ? 100 * (y[1] - x[1]) / t : 0 }'
+}
+# wait_quiet: before each round, wait while other processes keep more than BENCH_MAX_BUSY % of
+# the CPU busy (a compile, a fuzzer...), within a total budget of BENCH_WAIT seconds; a round
+# that starts busy anyway is counted in `disturbed`.
+waited=0 disturbed=0
+wait_quiet() {
+  local busy
+  busy=$(cpu_busy)
+  while [ "$busy" -gt "$max_busy" ] && [ "$waited" -lt "$max_wait" ]; do
+    echo "  (CPU ${busy}% busy with other work: waiting)"
+    sleep 10
+    waited=$((waited + 11))
+    busy=$(cpu_busy)
+  done
+  if [ "$busy" -gt "$max_busy" ]; then disturbed=$((disturbed + 1)); fi
+}
+
 # race OP: $runs rounds of OP_vigie_reset, OP_vigie (timed), OP_peer_reset, OP_peer (timed),
 # alternating; sets best_vigie and best_peer to the fastest times. The resets are not timed and
 # end with `sync`, so that the write-back of a previous run does not slow the next one.
@@ -88,6 +117,7 @@ race() {
   best_vigie="" best_peer=""
   for ((r = 1; r <= runs; r++)); do
     "${op}_vigie_reset"
+    wait_quiet
     t=$(timed "${op}_vigie")
     if [ -z "$best_vigie" ] || awk -v a="$t" -v b="$best_vigie" 'BEGIN { exit !(a < b) }'; then best_vigie=$t; fi
     "${op}_peer_reset"
@@ -126,7 +156,6 @@ if [ "${#newer[@]}" -gt 0 ]; then
   printf '  %s\n' "${newer[@]}"
 fi
 
-waited=0
 while awk -v l="$(load1)" -v m="$max_load" 'BEGIN { exit !(l > m) }' && [ "$waited" -lt "$max_wait" ]; do
   [ "$waited" = 0 ] && echo "load average $(load1) > $max_load: waiting for a quieter machine (at most ${max_wait}s)..."
   sleep 15
@@ -265,8 +294,8 @@ echo "sqlite3 $sqlite_version; $psql_version${pg_server_version:+; server $pg_se
 printf '%-26s %-10s %8s %10s   %-22s %8s %10s %6s\n' operation back-end "vigie s" "vigie r/s" \
   peer "peer s" "peer r/s" ratio
 for r in "${results[@]}"; do echo "$r"; done
-if awk -v l="$(load1)" -v m="$max_load" 'BEGIN { exit !(l > m) }'; then
-  echo "WARNING: load average $(load1) at the end (> $max_load): something else may have run; figures may be disturbed"
+if [ "$disturbed" -gt 0 ]; then
+  echo "WARNING: $disturbed round(s) started while other work kept the CPU busy (> ${max_busy}%): figures may be disturbed"
 fi
 echo "ratio = Vigie time / peer time (lower is better for Vigie); the filter selects the"
 echo "$(grouped "$want_filtered") $filter_vendor devices of zone '$filter_zone' and its rows/s count those devices."

@@ -137,8 +137,8 @@ CsafProduct leaf_product(const json& product, const std::string& pointer, const 
   return p;
 }
 
-void read_branches(const json& branches, const std::string& pointer, PathContext context, int depth,
-                   std::vector<CsafProduct>& out) {
+void read_branches(const json& branches, const std::string& pointer, const PathContext& context,
+                   int depth, std::vector<CsafProduct>& out) {
   if (!branches.is_array()) refuse(pointer, "expected an array");
   if (depth > kMaxDepth) refuse(pointer, "branches nested too deeply");
   for (size_t i = 0; i < branches.size(); ++i) {
