@@ -91,7 +91,7 @@ cpu_busy() {
   sleep 1
   b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
   awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); t = (y[1] - x[1]) + (y[2] - x[2])
-    printf "%.0f", t > 0 ? 100 * (y[1] - x[1]) / t : 0 }'
+    printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }'
 }
 # wait_quiet: before each round, wait while other processes keep more than BENCH_MAX_BUSY % of
 # the CPU busy (a compile, a fuzzer...), within a total budget of BENCH_WAIT seconds; a round
