@@ -29,16 +29,6 @@ std::string Error::to_string() const {
   return where + ": " + message;
 }
 
-Error with_context(Error error, std::string_view context) {
-  if (context.empty()) return error;
-  if (error.where.empty()) {
-    error.where = std::string(context);
-  } else if (error.where.rfind(context, 0) != 0) {
-    error.where = std::string(context) + ":" + error.where;
-  }
-  return error;
-}
-
 int exit_code(const Error& error) {
   switch (error.code) {
     case ErrorCode::kUsage:

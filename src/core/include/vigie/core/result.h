@@ -43,9 +43,6 @@ inline tl::unexpected<Error> fail(ErrorCode code, std::string message, std::stri
   return tl::unexpected<Error>(Error{code, std::move(message), std::move(where)});
 }
 
-// Prefixes the position of an error with an outer context (e.g. the file name).
-Error with_context(Error error, std::string_view context);
-
 // The process exit code for an error: 1 when the input or request was refused, 2 for usage
 // errors and unreadable input (see DESIGN.md, "Exit codes").
 int exit_code(const Error& error);
