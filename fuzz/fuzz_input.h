@@ -11,6 +11,7 @@
 #include <string>
 
 #include "vigie/core/file.h"
+#include "vigie/inventory/import.h"
 #include "vigie/store/store.h"
 
 namespace vigie::fuzz {
@@ -30,6 +31,21 @@ inline store::Store& memory_store() {
     return std::move(*s);
   }();
   return *store;
+}
+
+// Imports the input as `format`; a refused import must leave the store without devices. The
+// store is emptied afterwards for the next input.
+inline void import_and_check(const uint8_t* data, size_t size, inventory::ImportFormat format,
+                             const char* ext) {
+  auto path = write_input(data, size, ext);
+  auto& store = memory_store();
+  auto result = inventory::import_devices(store, path, format, {});
+  if (!result.ok() && store.query_int("SELECT COUNT(*) FROM devices").value_or(0) != 0) {
+    std::abort();  // a refused import changed the store
+  }
+  for (const char* table : {"open_ports", "interfaces", "devices", "products", "zones", "sites"}) {
+    (void)store.execute(std::string("DELETE FROM ") + table);
+  }
 }
 
 }  // namespace vigie::fuzz

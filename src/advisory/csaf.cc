@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vigie/core/text.h"
+
 namespace vigie::advisory {
 namespace {
 
@@ -291,19 +293,6 @@ void read_vulnerabilities(const json& doc, CsafDocument& d) {
   }
 }
 
-std::string line_column(std::string_view text, size_t byte) {
-  size_t line = 1;
-  size_t col = 1;
-  for (size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line, col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return fmt::format("{}:{}", line, col);
-}
-
 }  // namespace
 
 const CsafProduct* CsafDocument::product(std::string_view product_id) const {
@@ -347,7 +336,7 @@ Result<CsafDocument> read_csaf(std::string_view text, std::string_view source) {
     std::string why = e.what();
     if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
     return core::fail(ErrorCode::kInvalidInput, "malformed JSON: " + why,
-                      fmt::format("{}:{}", name, line_column(text, e.byte)));
+                      fmt::format("{}:{}", name, core::line_column(text, e.byte)));
   } catch (const ReadError& e) {
     return core::fail(ErrorCode::kInvalidInput, e.reason, name);
   } catch (const json::exception& e) {  // e.g. a number too large for any type

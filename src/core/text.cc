@@ -43,6 +43,19 @@ std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+std::string line_column(std::string_view text, size_t byte) {
+  size_t line = 1;
+  size_t col = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line, col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
 std::string_view trim(std::string_view text) {
   size_t b = text.find_first_not_of(" \t");
   if (b == std::string_view::npos) return {};

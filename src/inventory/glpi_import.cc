@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "import_internal.h"
+#include "vigie/core/text.h"
 
 namespace vigie::inventory::internal {
 namespace {
@@ -39,19 +40,6 @@ constexpr Mapping kMappings[] = {
     {"states_id", Field::kStatus},
     {"operatingsystems_id", Field::kOs},
 };
-
-std::string line_col(const std::string& text, size_t byte) {
-  size_t line = 1;
-  size_t col = 1;
-  for (size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line, col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return fmt::format("{}:{}", line, col);
-}
 
 std::optional<std::string> scalar_text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -119,7 +107,7 @@ void import_glpi(DeviceWriter& writer, const std::filesystem::path& path, const 
     std::string why = e.what();
     if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
     return void(writer.reject({ErrorCode::kInvalidInput, "malformed JSON: " + why,
-                               fmt::format("{}:{}", file, line_col(text, e.byte))}));
+                               fmt::format("{}:{}", file, core::line_column(text, e.byte))}));
   } catch (const json::exception& e) {  // e.g. a number too large for any type
     return void(writer.reject(
         {ErrorCode::kInvalidInput, std::string("malformed JSON: ") + e.what(), file}));

@@ -15,6 +15,9 @@ std::optional<size_t> find_invalid_utf8(std::string_view text);
 // ASCII lower-case copy; other bytes unchanged.
 std::string ascii_lower(std::string_view text);
 
+// "line:column" (1-based) of a byte offset, for parsers that report offsets (JSON).
+std::string line_column(std::string_view text, size_t byte);
+
 // Text with leading and trailing spaces/tabs removed.
 std::string_view trim(std::string_view text);
 
