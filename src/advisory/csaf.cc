@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_limits.h"
 #include "vigie/core/text.h"
 
 namespace vigie::advisory {
@@ -12,8 +13,7 @@ namespace {
 using core::ErrorCode;
 using nlohmann::json;
 
-constexpr int kMaxDepth = 64;               // JSON nesting; CSAF needs about 15
-constexpr size_t kMaxBytes = 256ULL << 20;  // one document
+constexpr int kMaxBranchDepth = 30;  // the JSON nesting limit allows about 30 levels
 
 // Thrown inside the reader only, turned into an Error at its edge.
 struct ReadError {
@@ -25,22 +25,8 @@ struct ReadError {
   throw ReadError{pointer, std::move(reason)};
 }
 
-std::string escape_token(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string child(const std::string& pointer, std::string_view key) {
-  return pointer + "/" + escape_token(key);
+  return pointer + "/" + escape_pointer_token(key);
 }
 std::string child(const std::string& pointer, size_t index) {
   return pointer + "/" + std::to_string(index);
@@ -142,7 +128,7 @@ CsafProduct leaf_product(const json& product, const std::string& pointer, const 
 void read_branches(const json& branches, const std::string& pointer, const PathContext& context,
                    int depth, std::vector<CsafProduct>& out) {
   if (!branches.is_array()) refuse(pointer, "expected an array");
-  if (depth > kMaxDepth) refuse(pointer, "branches nested too deeply");
+  if (depth > kMaxBranchDepth) refuse(pointer, "branches nested too deeply");
   for (size_t i = 0; i < branches.size(); ++i) {
     const json& b = branches[i];
     std::string at = child(pointer, i);
@@ -321,27 +307,13 @@ Scheme guess_scheme(std::string_view text) {
 
 Result<CsafDocument> read_csaf(std::string_view text, std::string_view source) {
   std::string name(source);
-  if (text.size() > kMaxBytes) {
-    return core::fail(ErrorCode::kInvalidInput,
-                      fmt::format("document larger than {} MiB", kMaxBytes >> 20), name);
+  auto parsed = parse_json_document(text);
+  if (!parsed) {
+    core::Error e = std::move(parsed.error());
+    e.where = e.where.empty() ? name : name + ":" + e.where;
+    return tl::unexpected(std::move(e));
   }
-  json doc;
-  try {
-    // Refuse deep nesting while parsing, before it costs memory.
-    doc = json::parse(text, [](int depth, json::parse_event_t, json&) {
-      if (depth > kMaxDepth) throw ReadError{"", "JSON nested deeper than 64 levels"};
-      return true;
-    });
-  } catch (const json::parse_error& e) {
-    std::string why = e.what();
-    if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
-    return core::fail(ErrorCode::kInvalidInput, "malformed JSON: " + why,
-                      fmt::format("{}:{}", name, core::line_column(text, e.byte)));
-  } catch (const ReadError& e) {
-    return core::fail(ErrorCode::kInvalidInput, e.reason, name);
-  } catch (const json::exception& e) {  // e.g. a number too large for any type
-    return core::fail(ErrorCode::kInvalidInput, std::string("malformed JSON: ") + e.what(), name);
-  }
+  const json& doc = *parsed;
   CsafDocument d;
   try {
     if (!doc.is_object()) refuse("", "a CSAF document is a JSON object");

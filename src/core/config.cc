@@ -31,6 +31,16 @@ Apply string_into(std::string Config::*field) {
   };
 }
 
+Apply days_into(std::int64_t Config::*field) {
+  return [field](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::int64_t>();
+    if (!n.is_integer() || !v) return "expected an integer";
+    if (*v < 1 || *v > 3650) return "a number of days between 1 and 3650";
+    c.*field = *v;
+    return "";
+  };
+}
+
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> kRules = {
       {{"store.url", "string", "\"sqlite:vigie.db\"",
@@ -84,6 +94,21 @@ const std::vector<KeyRule>& rules() {
          c.demo_load_on_first_start = *v;
          return "";
        }},
+      {{"findings.deadline_days_critical", "integer", "15",
+        "Days to close a finding of an advisory whose highest CVSS base score is 9.0 or more."},
+       days_into(&Config::deadline_days_critical)},
+      {{"findings.deadline_days_high", "integer", "30",
+        "Days to close a finding of an advisory scored 7.0 to 8.9."},
+       days_into(&Config::deadline_days_high)},
+      {{"findings.deadline_days_medium", "integer", "90",
+        "Days to close a finding of an advisory scored 4.0 to 6.9."},
+       days_into(&Config::deadline_days_medium)},
+      {{"findings.deadline_days_low", "integer", "180",
+        "Days to close a finding of an advisory scored below 4.0."},
+       days_into(&Config::deadline_days_low)},
+      {{"findings.deadline_days_unscored", "integer", "30",
+        "Days to close a finding of an advisory without a CVSS score (most vendors' letters)."},
+       days_into(&Config::deadline_days_unscored)},
   };
   return kRules;
 }

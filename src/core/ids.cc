@@ -1,5 +1,6 @@
 #include "vigie/core/ids.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -41,6 +42,13 @@ std::string random_hex(size_t bytes) {
   std::vector<unsigned char> b(bytes);
   fill_random(b.data(), b.size());
   return to_hex(b.data(), b.size());
+}
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  return to_hex(digest.data(), size);
 }
 
 }  // namespace vigie::core

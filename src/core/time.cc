@@ -14,6 +14,17 @@ bool read_int(std::string_view text, size_t pos, size_t len, int& out) {
 
 }  // namespace
 
+std::string format_date(TimePoint t) {
+  using namespace std::chrono;
+  year_month_day ymd{floor<days>(t)};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+std::string date_after(TimePoint t, std::int64_t days) {
+  return format_date(t + std::chrono::days(days));
+}
+
 std::string format_utc(TimePoint t) {
   using namespace std::chrono;
   auto day = floor<days>(t);

@@ -97,8 +97,87 @@ CREATE TABLE imports (
 );
 )sql";
 
+// Advisories (CSAF documents as imported), the notices that brought them, and one finding per
+// device an advisory names: the matcher's verdict and the hospital's workflow on it.
+constexpr std::string_view kAdvisories = R"sql(
+CREATE TABLE advisories (
+  id {pk},
+  publisher TEXT NOT NULL,
+  publisher_namespace TEXT NOT NULL,
+  tracking_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  title TEXT NOT NULL,
+  current_release_date TEXT NOT NULL,
+  max_score DOUBLE PRECISION,
+  document TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  source TEXT NOT NULL,
+  -- JSON array of the validation failures accepted with --force; NULL when valid.
+  forced_failures TEXT,
+  imported_at TEXT NOT NULL,
+  imported_by TEXT NOT NULL,
+  UNIQUE (publisher_namespace, tracking_id)
+);
+CREATE TABLE notices (
+  id {pk},
+  advisory_id BIGINT REFERENCES advisories(id),
+  reference TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  received_on TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  forwarded_to TEXT,
+  response_required INTEGER NOT NULL DEFAULT 0
+    CHECK (response_required = 0 OR response_required = 1),
+  response_due TEXT,
+  ack_by TEXT,
+  ack_on TEXT,
+  ack_reference TEXT,
+  document_name TEXT,
+  document_path TEXT,
+  document_sha256 TEXT,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  CHECK (response_required = 0 OR response_due IS NOT NULL)
+);
+CREATE TABLE findings (
+  id {pk},
+  device_id BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  advisory_id BIGINT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+  verdict TEXT NOT NULL
+    CHECK (verdict = 'affected' OR verdict = 'fixed' OR verdict = 'not_affected'
+           OR verdict = 'under_investigation' OR verdict = 'unknown'),
+  product_ref TEXT,
+  reason TEXT NOT NULL,
+  missing TEXT,
+  actions TEXT NOT NULL,
+  status TEXT NOT NULL
+    CHECK (status = 'open' OR status = 'in_progress' OR status = 'mitigated' OR status = 'fixed'
+           OR status = 'risk_accepted' OR status = 'not_applicable'),
+  status_note TEXT,
+  status_by TEXT,
+  accepted_until TEXT,
+  due_on TEXT,
+  opened_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  closed_at TEXT,
+  UNIQUE (device_id, advisory_id)
+);
+CREATE INDEX findings_advisory ON findings (advisory_id);
+CREATE TABLE finding_history (
+  id {pk},
+  finding_id BIGINT NOT NULL REFERENCES findings(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  status TEXT NOT NULL,
+  note TEXT
+);
+CREATE INDEX finding_history_finding ON finding_history (finding_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
+    {2, "advisories, notices, findings and their history", kAdvisories},
 };
 
 }  // namespace

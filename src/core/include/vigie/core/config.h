@@ -23,6 +23,12 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   bool demo_load_on_first_start = true;
+  // Days to close a finding, by the advisory's highest CVSS base score.
+  std::int64_t deadline_days_critical = 15;
+  std::int64_t deadline_days_high = 30;
+  std::int64_t deadline_days_medium = 90;
+  std::int64_t deadline_days_low = 180;
+  std::int64_t deadline_days_unscored = 30;
 };
 
 struct ConfigKey {

@@ -1,7 +1,9 @@
-// Identifiers and secrets drawn from the operating system's CSPRNG (OpenSSL RAND_bytes).
+// Identifiers and secrets drawn from the operating system's CSPRNG (OpenSSL RAND_bytes), and
+// content digests.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace vigie::core {
 
@@ -10,5 +12,8 @@ std::string new_uuid();
 
 // `bytes` random bytes as lower-case hex: tokens, one-time passwords, nonces.
 std::string random_hex(size_t bytes);
+
+// SHA-256 of `data` as lower-case hex (documents attached to notices, imported advisories).
+std::string sha256_hex(std::string_view data);
 
 }  // namespace vigie::core

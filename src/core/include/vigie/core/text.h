@@ -21,4 +21,11 @@ std::string line_column(std::string_view text, size_t byte);
 // Text with leading and trailing spaces/tabs removed.
 std::string_view trim(std::string_view text);
 
+// Text made safe inside HTML content and attribute values (& < > " ').
+std::string html_escape(std::string_view text);
+
+// One CSV field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a quote
+// or a line break; a leading = + - @ is prefixed with ' so that spreadsheets do not run it.
+std::string csv_field(std::string_view text);
+
 }  // namespace vigie::core

@@ -18,6 +18,11 @@ std::string format_utc(TimePoint t);
 // Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)"; converts to UTC.
 Result<TimePoint> parse_utc(std::string_view text);
 
+// The UTC calendar date of `t`, "YYYY-MM-DD" (deadlines are dates).
+std::string format_date(TimePoint t);
+// "YYYY-MM-DD" `days` days after the date of `t`.
+std::string date_after(TimePoint t, std::int64_t days);
+
 class Clock {
  public:
   virtual ~Clock() = default;

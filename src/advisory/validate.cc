@@ -1,0 +1,135 @@
+#include "vigie/advisory/validate.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "json_limits.h"
+#include "mandatory.h"
+#include "vigie/core/text.h"
+#include "vigie/csaf_schema.h"
+
+namespace vigie::advisory {
+namespace {
+
+using nlohmann::json;
+
+// The CSAF schema, parsed once; its references to the FIRST CVSS schemas resolve to the
+// embedded copies, never to the network.
+class CsafSchema {
+ public:
+  CsafSchema() {
+    root_ = json::parse(csaf_schema::csaf_json_schema());
+    remote_.emplace("https://www.first.org/cvss/cvss-v2.0.json",
+                    json::parse(csaf_schema::cvss_v2_schema()));
+    remote_.emplace("https://www.first.org/cvss/cvss-v3.0.json",
+                    json::parse(csaf_schema::cvss_v30_schema()));
+    remote_.emplace("https://www.first.org/cvss/cvss-v3.1.json",
+                    json::parse(csaf_schema::cvss_v31_schema()));
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    valijson::adapters::NlohmannJsonAdapter adapter(root_);
+    parser.populateSchema(
+        adapter, schema_,
+        [this](const std::string& uri) -> const json* {
+          auto it = remote_.find(uri);
+          return it == remote_.end() ? nullptr : &it->second;
+        },
+        [](const json*) {});
+  }
+
+  [[nodiscard]] const valijson::Schema& schema() const { return schema_; }
+
+ private:
+  json root_;
+  std::map<std::string, json> remote_;
+  valijson::Schema schema_;
+};
+
+const CsafSchema& csaf_schema() {
+  static const CsafSchema kSchema;
+  return kSchema;
+}
+
+// valijson names a place as "<root>", "[document]", "[0]"...: turned into a JSON pointer.
+std::string to_pointer(const std::vector<std::string>& context) {
+  std::string pointer;
+  for (const auto& part : context) {
+    if (part == "<root>") continue;
+    std::string_view token = part;
+    if (token.size() >= 2 && token.front() == '[' && token.back() == ']') {
+      token = token.substr(1, token.size() - 2);
+    }
+    pointer += '/';
+    pointer += escape_pointer_token(token);
+  }
+  return pointer;
+}
+
+// std::regex recurses once per character: a pattern-checked string of megabytes would
+// overflow the stack. Such fields (ids, CPEs, vectors...) are short by nature, so long ones
+// are reported here and shortened in the copy the schema check sees.
+constexpr size_t kMaxPatternedLength = 4096;
+
+void shorten_long_strings(json& value, const std::string& pointer,
+                          std::vector<ValidationIssue>& out) {
+  if (value.is_object()) {
+    for (auto& [key, child] : value.items()) {
+      std::string at = pointer + "/" + escape_pointer_token(key);
+      if (child.is_string() && child.get_ref<const std::string&>().size() > kMaxPatternedLength &&
+          key != "text" && key != "details" && key != "summary" && key != "title") {
+        out.push_back({"schema", at,
+                       fmt::format("string of {} characters is longer than any valid value",
+                                   child.get_ref<const std::string&>().size())});
+        child = "x";
+      } else {
+        shorten_long_strings(child, at, out);
+      }
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      shorten_long_strings(value[i], pointer + "/" + std::to_string(i), out);
+    }
+  }
+}
+
+void check_schema(const json& document, std::vector<ValidationIssue>& out) {
+  json copy = document;
+  shorten_long_strings(copy, "", out);
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter target(copy);
+  if (validator.validate(csaf_schema().schema(), target, &results)) return;
+  // valijson reports each failure at every enclosing level; keep the innermost ones.
+  std::vector<ValidationIssue> all;
+  for (const auto& error : results)
+    all.push_back({"schema", to_pointer(error.context), error.description});
+  for (const auto& issue : all) {
+    bool enclosing = std::any_of(all.begin(), all.end(), [&](const ValidationIssue& other) {
+      return other.pointer.size() > issue.pointer.size() &&
+             other.pointer.starts_with(issue.pointer + "/");
+    });
+    if (!enclosing) out.push_back(issue);
+  }
+}
+
+}  // namespace
+
+ValidationReport validate_csaf(std::string_view text) {
+  ValidationReport report;
+  auto parsed = parse_json_document(text);
+  if (!parsed) {
+    report.issues.push_back({"json", "", parsed.error().message});
+    return report;
+  }
+  check_schema(*parsed, report.issues);
+  run_mandatory_tests(*parsed, report.issues);
+  return report;
+}
+
+}  // namespace vigie::advisory
