@@ -9,7 +9,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "advisory_commands.h"
 #include "app_context.h"
+#include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"
 #include "vigie/inventory/import.h"
@@ -26,6 +28,23 @@ int report(const core::Error& e) {
 }
 
 std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
+
+advisory::Actor actor_of(const apps::AppContext& ctx) {
+  static const core::SystemClock kClock;
+  return {apps::current_user(), kClock, advisory::DeadlinePolicy::from(ctx.config)};
+}
+
+// After the inventory changed: the findings follow (an upgraded device closes its own).
+core::Result<std::optional<advisory::AssessSummary>> reassess(apps::AppContext& ctx,
+                                                              std::int64_t device_id) {
+  auto advisories = ctx.store->query_int("SELECT COUNT(*) FROM advisories");
+  if (!advisories) return tl::unexpected(advisories.error());
+  if (*advisories == 0) return std::nullopt;
+  auto summary = device_id == 0 ? advisory::assess_all(*ctx.store, actor_of(ctx))
+                                : advisory::assess_device(*ctx.store, device_id, actor_of(ctx));
+  if (!summary) return tl::unexpected(summary.error());
+  return *summary;
+}
 
 int cmd_init(const std::optional<std::string>& home_flag, const std::string& store_url) {
   auto home = core::resolve_home(home_flag);
@@ -108,6 +127,12 @@ int cmd_import(apps::AppContext& ctx, const ImportArgs& a) {
     if (format == inventory::ImportFormat::kNmap)
       std::cout << fmt::format(", {} open ports", s.ports);
     std::cout << "\n";
+  }
+  auto assessed = reassess(ctx, 0);
+  if (!assessed) return report(assessed.error());
+  if (*assessed && !a.json) {
+    std::cout << fmt::format("findings: {} opened, {} closed, {} reopened\n", (*assessed)->opened,
+                             (*assessed)->closed, (*assessed)->reopened);
   }
   return 0;
 }
@@ -203,6 +228,13 @@ int cmd_set(apps::AppContext& ctx, std::int64_t id, const std::vector<std::strin
   }
   if (auto st = inventory::set_device_fields(*ctx.store, id, pairs); !st) return report(st.error());
   std::cout << fmt::format("device {} updated\n", id);
+  auto assessed = reassess(ctx, id);
+  if (!assessed) return report(assessed.error());
+  if (*assessed) {
+    std::cout << fmt::format("findings: {} opened, {} closed, {} reopened, {} updated\n",
+                             (*assessed)->opened, (*assessed)->closed, (*assessed)->reopened,
+                             (*assessed)->updated);
+  }
   return 0;
 }
 
@@ -252,6 +284,8 @@ int main(int argc, char** argv) {
   set->add_option("ID", set_id, "Device id")->required();
   set->add_option("ASSIGNMENTS", assignments, "key=value (field names as in CSV)")->required();
 
+  apps::AdvisoryCommands advisory_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -260,8 +294,10 @@ int main(int argc, char** argv) {
   }
 
   if (init->parsed()) return cmd_init(home, store_url);
+  if (auto rc = advisory_commands.run_without_home()) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
+  if (auto rc = advisory_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

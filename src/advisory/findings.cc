@@ -78,15 +78,19 @@ bool needs_action(Verdict v) { return v != Verdict::kFixed && v != Verdict::kNot
 Status add_history(store::Store& s, std::int64_t finding, std::string_view at,
                    std::string_view actor, Verdict verdict, FindingStatus status,
                    std::string_view note) {
-  std::vector<Value> p = {finding,
+  VIGIE_TRY(s.lock_table("finding_history"));
+  auto id = s.next_id("finding_history");
+  if (!id) return tl::unexpected(id.error());
+  std::vector<Value> p = {*id,
+                          finding,
                           std::string(at),
                           std::string(actor),
                           std::string(to_string(verdict)),
                           std::string(to_string(status)),
                           note.empty() ? Value(nullptr) : Value(std::string(note))};
   return s.execute(
-      "INSERT INTO finding_history (finding_id, at, actor, verdict, status, note) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO finding_history (id, finding_id, at, actor, verdict, status, note) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
       p);
 }
 

@@ -102,7 +102,7 @@ Result<std::pair<std::string, std::string>> keep_document(const std::filesystem:
 Result<std::int64_t> add_notice(store::Store& s, const std::filesystem::path& home,
                                 const NoticeInput& in, const Actor& actor) {
   if (core::trim(in.reference).empty()) {
-    return fail(ErrorCode::kInvalidInput, "a notice needs its reference (--reference)");
+    return fail(ErrorCode::kInvalidInput, "a notice needs its reference");
   }
   if (core::trim(in.channel).empty()) {
     return fail(ErrorCode::kInvalidInput, "how the notice came is required (--channel)");

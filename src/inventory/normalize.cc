@@ -96,12 +96,14 @@ struct ProductAlias {
   std::string_view alias;
   std::string_view canonical;
 };
-constexpr std::array<ProductAlias, 5> kProductAliases = {{
+constexpr std::array<ProductAlias, 6> kProductAliases = {{
     {"siemens healthineers", "x wp", "syngo x workplace"},
     {"siemens healthineers", "syngo x wp", "syngo x workplace"},
     {"siemens healthineers", "x workplace", "syngo x workplace"},
     {"siemens healthineers", "syngo xworkplace", "syngo x workplace"},
     {"philips", "essenta dr compact system", "essenta dr compact"},
+    // The marketing name; Siemens' letters write "Symbia Intevo T16".
+    {"siemens healthineers", "symbia intevo 16", "symbia intevo t16"},
 }};
 
 // Joins runs of two or more single letters, so that "N.V." or "S.A.S." read as one word ("nv",

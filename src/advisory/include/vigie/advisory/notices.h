@@ -2,7 +2,7 @@
 // to whom it was forwarded, whether the vendor wants a response form back and by when, who
 // signed the acknowledgement, and the original document (kept as a file, its SHA-256 recorded).
 // A notice is complete when it is acknowledged (if a response is required) and every device
-// its advisory affects has a closed finding.
+// its advisory affects, or may affect, has a closed finding.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +49,9 @@ struct Notice {
   std::string created_by;
   // Computed from the findings of its advisory:
   std::int64_t affected_devices = 0;
-  std::int64_t open_findings = 0;  // affected devices whose finding is not closed
+  // Findings of its advisory that still need work: affected, unknown (inventory to complete)
+  // or under investigation, and not closed.
+  std::int64_t open_findings = 0;
   bool response_overdue = false;   // required, not acknowledged, due date passed
   bool complete = false;
 };
