@@ -4,6 +4,9 @@
 
 #include <fstream>
 
+#include "vigie/advisory/findings.h"
+#include "vigie/advisory/notices.h"
+#include "vigie/core/file.h"
 #include "vigie/core/home.h"
 #include "vigie/core/log.h"
 #include "vigie/demo_data.h"
@@ -24,6 +27,57 @@ core::Result<AppContext> open_home(const std::optional<std::string>& home_flag) 
   return ctx;
 }
 
+namespace {
+
+// A letter the demo hospital received, with the advisory it carries.
+struct DemoLetter {
+  std::string_view (*csaf)();
+  std::string_view (*letter)();
+  const char* file;  // the letter's name in <home>/demo/
+  advisory::NoticeInput notice;
+};
+
+std::vector<DemoLetter> demo_letters() {
+  auto notice = [](const char* reference, const char* advisory, const char* received,
+                   const char* channel, std::int64_t response_days) {
+    advisory::NoticeInput in;
+    in.reference = reference;
+    in.advisory = advisory;
+    in.received_on = received;
+    in.channel = channel;
+    in.forwarded_to = "biomedical engineering, IT security officer";
+    in.response_days = response_days;
+    return in;
+  };
+  return {
+      {demo::ax047_csaf, demo::ax047_letter, "AX047-17-S.txt",
+       notice("AX047/17/S", "AX047/17/S", "2017-07-10", "registered letter", 0)},
+      {demo::mi510_csaf, demo::mi510_letter, "MI-510-17-S.txt",
+       notice("MI 510 17 S", "MI 510 17 S", "2017-05-22", "registered letter", 0)},
+      {demo::dxr009_csaf, demo::dxr009_letter, "2023-PD-DXR-009.txt",
+       notice("2023-PD-DXR-009", "2023-PD-DXR-009", "2023-09-18", "registered letter", 30)},
+  };
+}
+
+// The letters of the demo: their advisories imported and assessed, the notices recorded with
+// the letter's text as their document.
+core::Status load_demo_letters(AppContext& ctx) {
+  static const core::SystemClock kClock;
+  advisory::Actor actor{"demo", kClock, advisory::DeadlinePolicy::from(ctx.config)};
+  for (auto& l : demo_letters()) {
+    auto imported = advisory::import_advisory(*ctx.store, l.csaf(), l.file, {}, actor);
+    if (!imported) return tl::unexpected(imported.error());
+    std::filesystem::path letter = ctx.home / "demo" / l.file;
+    VIGIE_TRY(core::write_file_durably(letter, l.letter(), 0644));
+    l.notice.document = letter;
+    auto added = advisory::add_notice(*ctx.store, ctx.home, l.notice, actor);
+    if (!added) return tl::unexpected(added.error());
+  }
+  return {};
+}
+
+}  // namespace
+
 core::Result<size_t> load_demo_if_empty(AppContext& ctx) {
   auto count = ctx.store->query_int("SELECT COUNT(*) FROM devices");
   if (!count) return tl::unexpected(count.error());
@@ -40,6 +94,7 @@ core::Result<size_t> load_demo_if_empty(AppContext& ctx) {
   }
   auto result = inventory::import_devices(*ctx.store, path, inventory::ImportFormat::kCsv, {});
   if (!result.ok()) return tl::unexpected(result.errors.front());
+  VIGIE_TRY(load_demo_letters(ctx));
   core::log_event(core::LogLevel::kInfo, "demo.loaded",
                   {{"devices", std::to_string(result.summary.created)}, {"file", path.string()}});
   return result.summary.created;

@@ -21,7 +21,8 @@ struct AppContext {
 // Reads <home>/vigie.toml (defaults when absent), initialises logging, opens the store.
 core::Result<AppContext> open_home(const std::optional<std::string>& home_flag);
 
-// Imports the embedded demo hospital when the store has no device yet. Returns the number
+// Imports the embedded demo hospital (inventory, the letters it received and their advisories,
+// assessed) when the store has no device yet. Returns the number
 // of devices loaded (0 when the store already had devices).
 core::Result<size_t> load_demo_if_empty(AppContext& ctx);
 

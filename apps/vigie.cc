@@ -46,7 +46,7 @@ core::Result<std::optional<advisory::AssessSummary>> reassess(apps::AppContext& 
   return *summary;
 }
 
-int cmd_init(const std::optional<std::string>& home_flag, const std::string& store_url) {
+int cmd_init(const std::optional<std::string>& home_flag, const std::string& store_url, bool demo) {
   auto home = core::resolve_home(home_flag);
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
@@ -73,6 +73,12 @@ int cmd_init(const std::optional<std::string>& home_flag, const std::string& sto
       ctx->store->backend() == store::Backend::kSqlite ? "SQLite" : "PostgreSQL",
       ctx->store->schema_version());
   if (*made) std::cout << "TLS: created a self-signed server certificate\n";
+  if (demo) {
+    auto loaded = apps::load_demo_if_empty(*ctx);
+    if (!loaded) return report(loaded.error());
+    std::cout << (*loaded == 0 ? std::string("demo: the store already has devices, not loaded\n")
+                               : fmt::format("demo: {} devices and 3 letters loaded\n", *loaded));
+  }
   return 0;
 }
 
@@ -249,6 +255,9 @@ int main(int argc, char** argv) {
   std::string store_url;
   auto* init = app.add_subcommand("init", "Create the home: configuration, store, TLS identity");
   init->add_option("--store", store_url, "Store URL (sqlite:PATH or postgresql://...)");
+  bool init_demo = false;
+  init->add_flag("--demo", init_demo,
+                 "Load the demo hospital and the letters it received (into an empty store)");
 
   auto* devices = app.add_subcommand("devices", "The device inventory");
   devices->require_subcommand(1);
@@ -293,7 +302,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
 
-  if (init->parsed()) return cmd_init(home, store_url);
+  if (init->parsed()) return cmd_init(home, store_url, init_demo);
   if (auto rc = advisory_commands.run_without_home()) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());

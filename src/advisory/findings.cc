@@ -448,6 +448,42 @@ Result<AssessSummary> assess_device(store::Store& s, std::int64_t device_id, con
                  {device_id}});
 }
 
+// The devices one advisory can touch: those of the products it names (the products table
+// holds each vendor's few distinct names) and those with a part number it names.
+Result<Scope> scope_of_advisory(store::Store& s, const Matcher& matcher, size_t index,
+                                std::int64_t advisory_id) {
+  Scope scope{index, {}, {}, "WHERE advisory_id = ?", {advisory_id}};
+  std::vector<std::string> conditions;
+  std::vector<Value> vendors;
+  std::string marks;
+  for (const auto& v : matcher.vendors(index)) {
+    marks += marks.empty() ? "?" : ", ?";
+    vendors.emplace_back(v);
+  }
+  std::string products;
+  if (!vendors.empty()) {
+    VIGIE_TRY(s.for_each(
+        "SELECT id, vendor_norm, product_norm FROM products WHERE vendor_norm IN (" + marks + ")",
+        vendors, [&](const store::Row& r) {
+          if (matcher.names_product(index, r.text(1), r.text(2))) {
+            products += products.empty() ? "?" : ", ?";
+            scope.device_params.emplace_back(r.integer(0));
+          }
+          return true;
+        }));
+  }
+  if (!products.empty()) conditions.push_back("d.product_id IN (" + products + ")");
+  for (const auto& [vendor, part] : matcher.part_numbers(index)) {
+    conditions.emplace_back("(p.vendor_norm = ? AND LOWER(d.part_number) = ?)");
+    scope.device_params.emplace_back(vendor);
+    scope.device_params.emplace_back(part);
+  }
+  std::string where =
+      conditions.empty() ? "1 = 0" : fmt::format("{}", fmt::join(conditions, " OR "));
+  scope.device_sql = std::string(kFactsSql) + " WHERE " + where + " ORDER BY d.id";
+  return scope;
+}
+
 Result<ImportResult> import_advisory(store::Store& s, std::string_view text,
                                      std::string_view source, const ImportOptions& options,
                                      const Actor& actor) {
@@ -526,7 +562,7 @@ Result<ImportResult> import_advisory(store::Store& s, std::string_view text,
     }
     VIGIE_TRY(tx->commit());
   }
-  // Only the devices of the vendors it names, against this advisory only.
+  // Only the devices whose product (or part number) it names, against this advisory only.
   auto loaded = load_advisories(s);
   if (!loaded) return tl::unexpected(loaded.error());
   auto at = std::find(loaded->ids.begin(), loaded->ids.end(), result.advisory_id);
@@ -534,16 +570,9 @@ Result<ImportResult> import_advisory(store::Store& s, std::string_view text,
     return fail(ErrorCode::kInternal, "the imported advisory cannot be read back");
   }
   auto index = static_cast<size_t>(at - loaded->ids.begin());
-  Scope scope{index, {}, {}, "WHERE advisory_id = ?", {result.advisory_id}};
-  std::string vendors;
-  for (const auto& v : loaded->matcher.vendors(index)) {
-    vendors += vendors.empty() ? "?" : ", ?";
-    scope.device_params.emplace_back(v);
-  }
-  scope.device_sql = std::string(kFactsSql) + " WHERE " +
-                     (vendors.empty() ? "1 = 0" : "p.vendor_norm IN (" + vendors + ")") +
-                     " ORDER BY d.id";
-  auto assessed = assess(s, actor, *loaded, scope);
+  auto scope = scope_of_advisory(s, loaded->matcher, index, result.advisory_id);
+  if (!scope) return tl::unexpected(scope.error());
+  auto assessed = assess(s, actor, *loaded, *scope);
   if (!assessed) return tl::unexpected(assessed.error());
   result.assessed = *assessed;
   return result;

@@ -22,6 +22,9 @@ struct Rule {
   std::string vendor_norm;
   std::string product_norm;
   VersionKind version_kind = VersionKind::kAny;
+  // kExact: the listed version's scheme and version_key(), compared with the device's.
+  Scheme version_scheme = Scheme::kGeneric;
+  std::string version_key;
   Verdict status = Verdict::kNotAffected;  // strongest over the vulnerabilities
   std::string status_name;                 // "known_affected"... as the document says
   std::string vulnerability;               // CVE or title where the status is given
@@ -116,9 +119,27 @@ bool equal_ci(std::string_view a, std::string_view b) {
          });
 }
 
-bool same_version(std::string_view listed, std::string_view version) {
-  if (equal_ci(listed, version)) return true;
-  auto c = compare_versions(guess_scheme(listed), listed, version);
+// The device's version in each scheme's comparison form, worked out once per device.
+class DeviceVersion {
+ public:
+  explicit DeviceVersion(std::string_view text) : text_(text) {}
+  const std::string& key(Scheme scheme) {
+    auto& k = scheme == Scheme::kVendor ? vendor_ : generic_;
+    if (!k) k = version_key(scheme, text_);
+    return *k;
+  }
+
+ private:
+  std::string_view text_;
+  std::optional<std::string> generic_;
+  std::optional<std::string> vendor_;
+};
+
+bool same_version(const Rule& rule, std::string_view listed, DeviceVersion& version,
+                  std::string_view version_text) {
+  if (!rule.version_key.empty()) return rule.version_key == version.key(rule.version_scheme);
+  if (equal_ci(listed, version_text)) return true;
+  auto c = compare_versions(guess_scheme(listed), listed, version_text);
   return c && *c == 0;
 }
 
@@ -140,7 +161,7 @@ struct Judgement {
   std::string why;    // kRejected / kUndecidable / kApplies
 };
 
-Judgement judge(const Rule& rule, const DeviceFacts& d, bool with_reasons) {
+Judgement judge(const Rule& rule, const DeviceFacts& d, DeviceVersion& version, bool with_reasons) {
   const CsafProduct& p = *rule.product;
   auto reason = [&](std::string_view format, const auto&... args) {
     return with_reasons ? fmt::vformat(format, fmt::make_format_args(args...)) : std::string();
@@ -168,7 +189,7 @@ Judgement judge(const Rule& rule, const DeviceFacts& d, bool with_reasons) {
       return {Fit::kApplies, {}, reason("every version of {}", p.product_name)};
     case VersionKind::kExact:
       if (d.software_version.empty()) return {Fit::kNeedsField, "software_version", {}};
-      if (!same_version(p.product_version, d.software_version)) {
+      if (!same_version(rule, p.product_version, version, d.software_version)) {
         return {Fit::kRejected,
                 {},
                 reason("version {} is not {}", d.software_version, p.product_version)};
@@ -207,7 +228,7 @@ Judgement judge(const Rule& rule, const DeviceFacts& d, bool with_reasons) {
 struct Matcher::Index {
   std::deque<Advisory> advisories;  // rules point into them: addresses must stay
   std::vector<Rule> rules;
-  // vendor \x1f compact product name -> rules; vendor \x1f part number -> rules.
+  // vendor \x1f product name -> rules; vendor \x1f part number -> rules (lower case, no spaces).
   std::unordered_map<std::string, std::vector<uint32_t>> by_name;
   std::unordered_map<std::string, std::vector<uint32_t>> by_part;
   std::vector<std::vector<uint32_t>> rules_of;  // per advisory
@@ -216,8 +237,8 @@ struct Matcher::Index {
   // Candidate rules for a device, ordered by advisory; `only` restricts to one advisory.
   void candidates(const DeviceFacts& d, std::optional<size_t> only,
                   std::vector<uint32_t>& out) const;
-  Assessment decide(const DeviceFacts& d, size_t advisory, std::span<const uint32_t> rules,
-                    std::vector<std::string>* trace) const;
+  Assessment decide(const DeviceFacts& d, DeviceVersion& version, size_t advisory,
+                    std::span<const uint32_t> rules, std::vector<std::string>* trace) const;
 };
 
 void Matcher::Index::add_rules(size_t advisory) {
@@ -238,6 +259,12 @@ void Matcher::Index::add_rules(size_t advisory) {
     r.version_kind = !p.version_range_text.empty() ? VersionKind::kRange
                      : !p.product_version.empty()  ? VersionKind::kExact
                                                    : VersionKind::kAny;
+    if (r.version_kind == VersionKind::kExact) {
+      r.version_scheme = guess_scheme(p.product_version);
+      if (r.version_scheme != Scheme::kSemver) {
+        r.version_key = version_key(r.version_scheme, p.product_version);
+      }
+    }
     std::optional<Verdict> best;
     for (const CsafVulnerability& v : doc.vulnerabilities) {
       for (const auto& [status, ids] : v.product_status) {
@@ -265,7 +292,8 @@ void Matcher::Index::add_rules(size_t advisory) {
     sort_actions(r.actions);
     auto id = static_cast<uint32_t>(rules.size());
     by_name[key(r.vendor_norm, compact(r.product_norm))].push_back(id);
-    for (const auto& m : p.model_numbers) by_part[key(r.vendor_norm, m)].push_back(id);
+    for (const auto& m : p.model_numbers)
+      by_part[key(r.vendor_norm, compact(core::ascii_lower(m)))].push_back(id);
     auto& vendors = advisories[advisory].vendors;
     if (std::find(vendors.begin(), vendors.end(), r.vendor_norm) == vendors.end()) {
       vendors.push_back(r.vendor_norm);
@@ -279,31 +307,36 @@ void Matcher::Index::add_rules(size_t advisory) {
 void Matcher::Index::candidates(const DeviceFacts& d, std::optional<size_t> only,
                                 std::vector<uint32_t>& out) const {
   out.clear();
-  auto take = [&](const auto& map, const std::string& k) {
+  // One key buffer per thread: building a key per lookup must not allocate.
+  thread_local std::string k;
+  auto take = [&](const auto& map, std::string_view second) {
+    k.assign(d.vendor_norm).append(1, '\x1f');
+    for (char c : second) {
+      if (c != ' ') k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
     auto it = map.find(k);
     if (it == map.end()) return;
     for (uint32_t id : it->second) {
       if (!only || rules[id].advisory == *only) out.push_back(id);
     }
   };
-  take(by_name, key(d.vendor_norm, compact(d.product_norm)));
-  if (!d.part_number.empty()) take(by_part, key(d.vendor_norm, d.part_number));
+  take(by_name, d.product_norm);  // compared without spaces, like the rules' keys
+  if (!d.part_number.empty()) take(by_part, d.part_number);
   if (out.empty()) {
     // A variant ("Artis zee biplane" of "Artis zee"): the longest named word prefix.
     std::string_view name = d.product_norm;
     for (auto space = name.rfind(' '); space != std::string_view::npos && out.empty();
          space = name.rfind(' ', space - 1)) {
-      take(by_name, key(d.vendor_norm, compact(name.substr(0, space))));
+      take(by_name, name.substr(0, space));
       if (space == 0) break;
     }
   }
+  // Rules are numbered in the order advisories were added: by id is by advisory too.
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  std::stable_sort(out.begin(), out.end(),
-                   [&](uint32_t a, uint32_t b) { return rules[a].advisory < rules[b].advisory; });
 }
 
-Assessment Matcher::Index::decide(const DeviceFacts& d, size_t advisory,
+Assessment Matcher::Index::decide(const DeviceFacts& d, DeviceVersion& version, size_t advisory,
                                   std::span<const uint32_t> ids,
                                   std::vector<std::string>* trace) const {
   Assessment a;
@@ -315,7 +348,7 @@ Assessment Matcher::Index::decide(const DeviceFacts& d, size_t advisory,
   const Rule* undecidable = nullptr;
   for (uint32_t id : ids) {
     const Rule& r = rules[id];
-    Judgement j = judge(r, d, reasons);
+    Judgement j = judge(r, d, version, reasons);
     if (reasons) {
       trace->push_back(fmt::format("product {} \"{}\" ({}) at {}: {} -> {}", r.product->product_id,
                                    path_of(*r.product), r.status_name, r.product->pointer,
@@ -348,7 +381,7 @@ Assessment Matcher::Index::decide(const DeviceFacts& d, size_t advisory,
   }
   // Reasons are worded only for the rule that explains the verdict: assessing a million
   // devices must not format a sentence per rule tried.
-  auto why = [&](const Rule* r) { return judge(*r, d, true).why; };
+  auto why = [&](const Rule* r) { return judge(*r, d, version, true).why; };
   if (decided != nullptr) {
     a.verdict = decided->status;
     a.product_id = decided->product->product_id;
@@ -432,15 +465,39 @@ std::vector<std::string> Matcher::vendors(size_t index) const {
   return index_->advisories.at(index).vendors;
 }
 
-void Matcher::assess(const DeviceFacts& device, std::vector<Assessment>& out) const {
+bool Matcher::names_product(size_t advisory, std::string_view vendor_norm,
+                            std::string_view product_norm) const {
+  DeviceFacts product;
+  product.vendor_norm = vendor_norm;
+  product.product_norm = product_norm;
   std::vector<uint32_t> ids;
+  index_->candidates(product, advisory, ids);
+  return !ids.empty();
+}
+
+std::vector<std::pair<std::string, std::string>> Matcher::part_numbers(size_t advisory) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (uint32_t id : index_->rules_of.at(advisory)) {
+    const Rule& r = index_->rules[id];
+    for (const auto& m : r.product->model_numbers) {
+      std::pair<std::string, std::string> entry{r.vendor_norm, core::ascii_lower(m)};
+      if (std::find(out.begin(), out.end(), entry) == out.end()) out.push_back(std::move(entry));
+    }
+  }
+  return out;
+}
+
+void Matcher::assess(const DeviceFacts& device, std::vector<Assessment>& out) const {
+  thread_local std::vector<uint32_t> ids;
   index_->candidates(device, std::nullopt, ids);
+  DeviceVersion version(device.software_version);
   for (size_t begin = 0; begin < ids.size();) {
     size_t advisory = index_->rules[ids[begin]].advisory;
     size_t end = begin;
     while (end < ids.size() && index_->rules[ids[end]].advisory == advisory) ++end;
-    out.push_back(index_->decide(
-        device, advisory, std::span<const uint32_t>(ids).subspan(begin, end - begin), nullptr));
+    out.push_back(index_->decide(device, version, advisory,
+                                 std::span<const uint32_t>(ids).subspan(begin, end - begin),
+                                 nullptr));
     begin = end;
   }
 }
@@ -449,7 +506,8 @@ void Matcher::assess(const DeviceFacts& device, size_t advisory,
                      std::vector<Assessment>& out) const {
   std::vector<uint32_t> ids;
   index_->candidates(device, advisory, ids);
-  if (!ids.empty()) out.push_back(index_->decide(device, advisory, ids, nullptr));
+  DeviceVersion version(device.software_version);
+  if (!ids.empty()) out.push_back(index_->decide(device, version, advisory, ids, nullptr));
 }
 
 std::vector<std::string> Matcher::explain(const DeviceFacts& device, size_t index) const {
@@ -472,7 +530,8 @@ std::vector<std::string> Matcher::explain(const DeviceFacts& device, size_t inde
         "not affected");
     return trace;
   }
-  index_->decide(device, index, ids, &trace);
+  DeviceVersion version(device.software_version);
+  index_->decide(device, version, index, ids, &trace);
   return trace;
 }
 

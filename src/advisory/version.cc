@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace vigie::advisory {
 namespace {
@@ -21,27 +22,34 @@ struct Token {
   std::string_view text;  // digits without leading zeros, or letters
 };
 
-// Runs of digits and of letters; anything else separates. Empty when there is no token.
-std::vector<Token> tokenize(std::string_view v) {
-  std::vector<Token> out;
-  size_t i = 0;
-  while (i < v.size()) {
-    if (is_digit(v[i])) {
-      size_t start = i;
-      while (i < v.size() && is_digit(v[i])) ++i;
-      std::string_view digits = v.substr(start, i - start);
-      while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
-      out.push_back({true, digits});
-    } else if (is_alpha(v[i])) {
-      size_t start = i;
-      while (i < v.size() && is_alpha(v[i])) ++i;
-      out.push_back({false, v.substr(start, i - start)});
-    } else {
-      ++i;
+// Runs of digits and of letters; anything else separates. Read one at a time: comparing
+// versions is the matcher's inner loop and must not allocate.
+class Tokens {
+ public:
+  explicit Tokens(std::string_view v) : v_(v) {}
+
+  std::optional<Token> next() {
+    while (i_ < v_.size()) {
+      size_t start = i_;
+      if (is_digit(v_[i_])) {
+        while (i_ < v_.size() && is_digit(v_[i_])) ++i_;
+        std::string_view digits = v_.substr(start, i_ - start);
+        while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+        return Token{true, digits};
+      }
+      if (is_alpha(v_[i_])) {
+        while (i_ < v_.size() && is_alpha(v_[i_])) ++i_;
+        return Token{false, v_.substr(start, i_ - start)};
+      }
+      ++i_;
     }
+    return std::nullopt;
   }
-  return out;
-}
+
+ private:
+  std::string_view v_;
+  size_t i_ = 0;
+};
 
 int compare_tokens(const Token& a, const Token& b) {
   if (a.numeric != b.numeric) return a.numeric ? 1 : -1;  // a number sorts after a word
@@ -64,19 +72,21 @@ bool is_zero(const Token& t) { return t.numeric && t.text == "0"; }
 // generic treats missing numbers as 0 (1.0 = 1.0.0); otherwise the shorter version sorts
 // first (1.0 < 1.0a, VB23 < VB23P, VA70 < VA70A).
 Result<int> compare_tokenized(Scheme scheme, std::string_view a, std::string_view b) {
-  auto ta = tokenize(a);
-  auto tb = tokenize(b);
-  if (ta.empty()) return fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a version", a));
-  if (tb.empty()) return fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a version", b));
-  size_t n = std::max(ta.size(), tb.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (i >= ta.size() || i >= tb.size()) {
-      const Token& extra = i < ta.size() ? ta[i] : tb[i];
-      int sign = i < ta.size() ? 1 : -1;
-      if (scheme == Scheme::kGeneric && is_zero(extra)) continue;
-      return sign;
+  Tokens ta(a);
+  Tokens tb(b);
+  auto x = ta.next();
+  auto y = tb.next();
+  if (!x) return fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a version", a));
+  if (!y) return fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a version", b));
+  while (x || y) {
+    if (!x || !y) {
+      const Token& extra = x ? *x : *y;
+      if (scheme != Scheme::kGeneric || !is_zero(extra)) return x ? 1 : -1;
+    } else if (int c = compare_tokens(*x, *y); c != 0) {
+      return c;
     }
-    if (int c = compare_tokens(ta[i], tb[i]); c != 0) return c;
+    if (x) x = ta.next();
+    if (y) y = tb.next();
   }
   return 0;
 }
@@ -184,6 +194,21 @@ std::optional<Scheme> parse_scheme(std::string_view text) {
     return Scheme::kGeneric;
   }
   return std::nullopt;
+}
+
+std::string version_key(Scheme scheme, std::string_view version) {
+  std::string key;
+  size_t kept = 0;  // key length up to the last token that is not a trailing zero
+  Tokens tokens(version);
+  bool first = true;
+  while (auto t = tokens.next()) {
+    if (!first) key += '.';
+    for (char c : t->text) key += lower(c);
+    if (first || scheme != Scheme::kGeneric || !is_zero(*t)) kept = key.size();
+    first = false;
+  }
+  key.resize(kept);
+  return key;
 }
 
 Result<int> compare_versions(Scheme scheme, std::string_view a, std::string_view b) {

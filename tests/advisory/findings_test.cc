@@ -50,7 +50,8 @@ class FindingsTest : public ::testing::TestWithParam<std::string> {
 
   std::vector<Finding> findings(FindingFilter filter = {}) {
     std::vector<Finding> out;
-    EXPECT_TRUE(for_each_finding(*store_, filter, clock_, [&](const Finding& f) { out.push_back(f); }));
+    EXPECT_TRUE(
+        for_each_finding(*store_, filter, clock_, [&](const Finding& f) { out.push_back(f); }));
     return out;
   }
 
@@ -169,8 +170,7 @@ TEST_P(FindingsTest, BadDocumentsAreRefusedAndNothingIsStored) {
     EXPECT_EQ(r.error().where, "bad.json");
   }
   auto r = import_advisory(*store_, dangling.dump(), "bad.json", {}, actor());
-  EXPECT_NE(r.error().message.find(
-                "6.1.1 /vulnerabilities/0/product_status/known_affected/4"),
+  EXPECT_NE(r.error().message.find("6.1.1 /vulnerabilities/0/product_status/known_affected/4"),
             std::string::npos)
       << r.error().message;
   EXPECT_EQ(count("advisories"), 0);
@@ -193,11 +193,12 @@ TEST_P(FindingsTest, WorkflowNeedsJustificationsAndKeepsWhoAndWhen) {
   EXPECT_FALSE(set_finding_status(*store_, f.id, {FindingStatus::kMitigated, "", ""}, actor()));
   EXPECT_FALSE(
       set_finding_status(*store_, f.id, {FindingStatus::kRiskAccepted, "why", "soon"}, actor()));
-  ASSERT_TRUE(set_finding_status(*store_, f.id, {FindingStatus::kInProgress, "", ""}, actor("alice")));
-  ASSERT_TRUE(set_finding_status(*store_, f.id,
-                                 {FindingStatus::kRiskAccepted,
-                                  "Isolated VLAN, replacement ordered", "2026-06-30"},
-                                 actor("bob")));
+  ASSERT_TRUE(
+      set_finding_status(*store_, f.id, {FindingStatus::kInProgress, "", ""}, actor("alice")));
+  ASSERT_TRUE(set_finding_status(
+      *store_, f.id,
+      {FindingStatus::kRiskAccepted, "Isolated VLAN, replacement ordered", "2026-06-30"},
+      actor("bob")));
   auto after = finding_of("14999");
   EXPECT_EQ(after.status, FindingStatus::kRiskAccepted);
   EXPECT_EQ(after.status_by, "bob");
@@ -251,8 +252,8 @@ TEST_P(FindingsTest, NoticeResponseDueAndCompletion) {
 
   clock_.advance(std::chrono::hours(24 * 31));
   EXPECT_TRUE(get_notice(*store_, "AX047/17/S", clock_)->response_overdue);
-  ASSERT_TRUE(acknowledge_notice(*store_, "AX047/17/S", {"Dr Martin", "2026-04-02", "AR-17"},
-                                 actor()));
+  ASSERT_TRUE(
+      acknowledge_notice(*store_, "AX047/17/S", {"Dr Martin", "2026-04-02", "AR-17"}, actor()));
   n = get_notice(*store_, "AX047/17/S", clock_);
   EXPECT_FALSE(n->response_overdue);
   EXPECT_FALSE(n->complete);  // devices still need work
@@ -283,14 +284,19 @@ TEST_P(FindingsTest, ReportsInHtmlAndCsvInFrenchAndEnglish) {
   EXPECT_NE(html->find("VC14J"), std::string::npos);
   EXPECT_NE(html->find("2026-04-01"), std::string::npos);
   EXPECT_EQ(html->find("<script"), std::string::npos);  // self-contained and inert
-  auto english = notice_report(*store_, "AX047/17/S", ReportFormat::kHtml, Language::kEnglish, clock_);
+  auto english =
+      notice_report(*store_, "AX047/17/S", ReportFormat::kHtml, Language::kEnglish, clock_);
   ASSERT_TRUE(english);
   EXPECT_NE(*english, *html);
   auto csv = notice_report(*store_, "AX047/17/S", ReportFormat::kCsv, Language::kEnglish, clock_);
   ASSERT_TRUE(csv);
   size_t lines = std::count(csv->begin(), csv->end(), '\n');
-  EXPECT_EQ(lines, 4u) << *csv;  // header and the three affected devices
-  auto device = device_report(*store_, device_id("1001"), ReportFormat::kHtml, Language::kFrench, clock_);
+  // The header and every device the advisory names, checked ones included (fixed, not
+  // affected): the file shows that each was looked at.
+  EXPECT_EQ(lines, 7u) << *csv;
+  EXPECT_NE(csv->find(",15000,"), std::string::npos);
+  auto device =
+      device_report(*store_, device_id("1001"), ReportFormat::kHtml, Language::kFrench, clock_);
   ASSERT_TRUE(device);
   EXPECT_NE(device->find("AX047/17/S"), std::string::npos);
   EXPECT_FALSE(notice_report(*store_, "NOPE", ReportFormat::kCsv, Language::kFrench, clock_));

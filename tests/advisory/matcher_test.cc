@@ -36,7 +36,8 @@ class MatcherTest : public ::testing::Test {
   size_t add(const json& document) {
     std::string text = document.dump();
     auto report = validate_csaf(text);
-    for (const auto& i : report.issues) ADD_FAILURE() << i.test << " " << i.pointer << " " << i.reason;
+    for (const auto& i : report.issues)
+      ADD_FAILURE() << i.test << " " << i.pointer << " " << i.reason;
     auto doc = read_csaf(text, "test.json");
     EXPECT_TRUE(doc) << doc.error().to_string();
     return matcher_.add(std::move(*doc));
@@ -91,9 +92,9 @@ TEST_F(MatcherTest, SerialLimitDecidesAndNoPatchMeansBlockPortsOrDisconnect) {
   EXPECT_NE(below.actions[0].text.find("139/445/3389"), std::string::npos);
   EXPECT_NE(below.actions[2].text.find("isolate or retire"), std::string::npos);
 
-  EXPECT_EQ(only(device("Siemens Healthineers", "Arcadis Varic Gen2", "", "15000", "10143406"))
-                .verdict,
-            Verdict::kNotAffected);
+  EXPECT_EQ(
+      only(device("Siemens Healthineers", "Arcadis Varic Gen2", "", "15000", "10143406")).verdict,
+      Verdict::kNotAffected);
   EXPECT_EQ(only(device("Siemens Healthineers", "Arcadis Varic Gen2", "", "9", "10143406")).verdict,
             Verdict::kAffected);
   auto no_serial = only(device("Siemens Healthineers", "Arcadis Varic Gen2", "", "", "10143406"));
@@ -153,9 +154,9 @@ TEST_F(MatcherTest, UnderInvestigationAndUnreadableRangesAreNeverNotAffected) {
   json vulnerabilities = {
       {{"title", "Being looked at"},
        {"notes", {{{"category", "description"}, {"text", "Under investigation."}}}},
-       {"product_status", {{"under_investigation", {"SENSIS-ALL"}}, {"known_affected", {"VIA-SOME"}}}}}};
-  size_t index =
-      add(csaf_document("TEST-UI", "Siemens Healthineers", branches, vulnerabilities));
+       {"product_status",
+        {{"under_investigation", {"SENSIS-ALL"}}, {"known_affected", {"VIA-SOME"}}}}}};
+  size_t index = add(csaf_document("TEST-UI", "Siemens Healthineers", branches, vulnerabilities));
   std::vector<Assessment> out;
   matcher_.assess(device("Siemens Healthineers", "Sensis", "VC12K"), index, out);
   ASSERT_EQ(out.size(), 1u);

@@ -161,3 +161,27 @@ TEST(RangeText, SiemensLetterCasesMatch) {
 
 }  // namespace
 }  // namespace vigie::advisory
+
+namespace vigie::advisory {
+namespace {
+
+// version_key() must agree with compare_versions() == 0: the matcher relies on it.
+TEST(VersionKey, EqualKeysExactlyWhenVersionsCompareEqual) {
+  const std::vector<std::string> versions = {
+      "VB23P", "vb23p", "VB23",  "VB23P1", "VB023P", "1.0",  "1.0.0",  "1",      "1.0a", "01.00",
+      "0",     "0.0.0", "6.5.4", "6.5.04", "VA70A",  "VA70", "2.0-rc", "2.0.rc", "a",    "1..0"};
+  for (Scheme scheme : {Scheme::kGeneric, Scheme::kVendor}) {
+    for (const auto& a : versions) {
+      for (const auto& b : versions) {
+        auto c = compare_versions(scheme, a, b);
+        ASSERT_TRUE(c);
+        EXPECT_EQ(*c == 0, version_key(scheme, a) == version_key(scheme, b))
+            << to_string(scheme) << " " << a << " " << b;
+      }
+    }
+  }
+  EXPECT_EQ(version_key(Scheme::kGeneric, "--"), "");
+}
+
+}  // namespace
+}  // namespace vigie::advisory

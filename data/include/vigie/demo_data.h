@@ -1,4 +1,6 @@
-// The demo hospital's inventory (data/demo/devices.csv), embedded at build time.
+// The demo hospital, embedded at build time: its inventory (data/demo/devices.csv) and the
+// three vendor letters it received, each as a CSAF advisory (data/advisories/) and as the
+// letter's text (data/advisories/letters/).
 #pragma once
 
 #include <string_view>
@@ -6,5 +8,12 @@
 namespace vigie::demo {
 
 std::string_view devices_csv();
+
+std::string_view ax047_csaf();
+std::string_view ax047_letter();
+std::string_view mi510_csaf();
+std::string_view mi510_letter();
+std::string_view dxr009_csaf();
+std::string_view dxr009_letter();
 
 }  // namespace vigie::demo

@@ -65,6 +65,14 @@ class Matcher {
   // The normalised vendors an advisory names (to find the devices it can touch).
   [[nodiscard]] std::vector<std::string> vendors(size_t index) const;
 
+  // Whether an advisory names this product (by name or as a variant of a named one). Cheap: to
+  // choose the devices a new advisory can touch without assessing every device of the vendor.
+  [[nodiscard]] bool names_product(size_t advisory, std::string_view vendor_norm,
+                                   std::string_view product_norm) const;
+  // The part numbers an advisory names, as (normalised vendor, part number in lower case).
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> part_numbers(
+      size_t advisory) const;
+
   // One assessment per advisory that names the device's product (by name, variant name or
   // part number), appended to `out`. Devices no advisory names get none: not affected.
   void assess(const DeviceFacts& device, std::vector<Assessment>& out) const;

@@ -52,7 +52,7 @@ struct Notice {
   // Findings of its advisory that still need work: affected, unknown (inventory to complete)
   // or under investigation, and not closed.
   std::int64_t open_findings = 0;
-  bool response_overdue = false;   // required, not acknowledged, due date passed
+  bool response_overdue = false;  // required, not acknowledged, due date passed
   bool complete = false;
 };
 

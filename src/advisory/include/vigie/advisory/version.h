@@ -28,6 +28,12 @@ std::optional<Scheme> parse_scheme(std::string_view text);
 // <0, 0 or >0; an error when `a` or `b` is not a version of the scheme (e.g. "abc" in semver).
 Result<int> compare_versions(Scheme scheme, std::string_view a, std::string_view b);
 
+// The form two versions share exactly when compare_versions(scheme, a, b) == 0, for the generic
+// and vendor schemes: tokens in lower case, numbers without leading zeros, and for generic no
+// trailing zero numbers after the first token. Empty when `version` has no token. Lets the
+// matcher compare a device's version with many listed versions without re-reading it.
+std::string version_key(Scheme scheme, std::string_view version);
+
 enum class Comparator { kAny, kEq, kNe, kLt, kLe, kGt, kGe };
 
 struct Constraint {
