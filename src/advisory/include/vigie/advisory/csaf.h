@@ -3,7 +3,7 @@
 // relationships), product groups, and per vulnerability the product status lists, the
 // remediations, scores, threats and flags. Reading checks types and bounds and reports every
 // problem with the JSON pointer; the CSAF schema and the mandatory tests of section 6.1 are
-// checked by the validator (next step of the advisories issue).
+// checked by the validator (validate.h).
 #pragma once
 
 #include <map>
