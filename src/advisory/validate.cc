@@ -20,18 +20,41 @@ namespace {
 
 using nlohmann::json;
 
+// valijson applies "format" to values of any type and aborts on a non-empty array or object
+// where it expects a string: each format check is made conditional on the value being a string
+// (the "type" keyword beside it still reports the wrong type).
+void guard_formats(json& schema) {
+  if (schema.is_array()) {
+    for (auto& item : schema) guard_formats(item);
+    return;
+  }
+  if (!schema.is_object()) return;
+  for (auto& [key, child] : schema.items()) {
+    if (key != "enum" && key != "const" && key != "examples" && key != "default") {
+      guard_formats(child);
+    }
+  }
+  auto format = schema.find("format");
+  if (format == schema.end() || !format->is_string()) return;
+  json guarded = {{"if", {{"type", "string"}}}, {"then", {{"format", *format}}}};
+  schema.erase(format);
+  schema["allOf"].push_back(std::move(guarded));
+}
+
 // The CSAF schema, parsed once; its references to the FIRST CVSS schemas resolve to the
 // embedded copies, never to the network.
 class CsafSchema {
  public:
   CsafSchema() {
     root_ = json::parse(csaf_schema::csaf_json_schema());
+    guard_formats(root_);
     remote_.emplace("https://www.first.org/cvss/cvss-v2.0.json",
                     json::parse(csaf_schema::cvss_v2_schema()));
     remote_.emplace("https://www.first.org/cvss/cvss-v3.0.json",
                     json::parse(csaf_schema::cvss_v30_schema()));
     remote_.emplace("https://www.first.org/cvss/cvss-v3.1.json",
                     json::parse(csaf_schema::cvss_v31_schema()));
+    for (auto& [uri, schema] : remote_) guard_formats(schema);
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::NlohmannJsonAdapter adapter(root_);
     parser.populateSchema(
@@ -105,7 +128,8 @@ void check_schema(const json& document, std::vector<ValidationIssue>& out) {
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(copy);
   if (validator.validate(csaf_schema().schema(), target, &results)) return;
-  // valijson reports each failure at every enclosing level; keep the innermost ones.
+  // valijson repeats each failure at every enclosing level as "Failed to validate ...": those
+  // wrappers are dropped when a deeper issue says what is wrong.
   std::vector<ValidationIssue> all;
   for (const auto& error : results)
     all.push_back({"schema", to_pointer(error.context), error.description});
@@ -114,7 +138,7 @@ void check_schema(const json& document, std::vector<ValidationIssue>& out) {
       return other.pointer.size() > issue.pointer.size() &&
              other.pointer.starts_with(issue.pointer + "/");
     });
-    if (!enclosing) out.push_back(issue);
+    if (!enclosing || !issue.reason.starts_with("Failed to validate")) out.push_back(issue);
   }
 }
 

@@ -20,7 +20,8 @@ enum class Verdict { kAffected, kUnderInvestigation, kUnknown, kFixed, kNotAffec
 std::string_view to_string(Verdict verdict);  // "affected", "under_investigation"...
 std::optional<Verdict> parse_verdict(std::string_view text);
 
-// What the matcher needs to know of a device (normalised names as the inventory stores them).
+// What the matcher needs to know of a device (normalised names as the inventory stores them):
+// the few fields of inventory::Device a verdict depends on, so that a million fit in memory.
 struct DeviceFacts {
   std::int64_t id = 0;
   std::string vendor;
