@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -41,6 +42,82 @@ void guard_formats(json& schema) {
   schema["allOf"].push_back(std::move(guarded));
 }
 
+// valijson checks "uniqueItems" by comparing every pair of items: quadratic, minutes for the
+// product lists of a large document. It keeps doing so for short arrays (its messages stay);
+// long ones are checked with a hash set by check_unique_items().
+constexpr size_t kPairwiseUniqueLimit = 64;
+
+void guard_unique_items(json& schema) {
+  if (schema.is_array()) {
+    for (auto& item : schema) guard_unique_items(item);
+    return;
+  }
+  if (!schema.is_object()) return;
+  for (auto& [key, child] : schema.items()) {
+    if (key != "enum" && key != "const" && key != "examples" && key != "default") {
+      guard_unique_items(child);
+    }
+  }
+  auto unique = schema.find("uniqueItems");
+  if (unique == schema.end() || *unique != true) return;
+  json guarded = {{"if", {{"maxItems", kPairwiseUniqueLimit}}}, {"then", {{"uniqueItems", true}}}};
+  schema.erase(unique);
+  schema["allOf"].push_back(std::move(guarded));
+}
+
+// The arrays the CSAF schema marks "uniqueItems", by member name (each name is used for such
+// arrays only): products_t and product_groups_t lists, identification helpers, aliases, and the
+// flags, ids and involvements of a vulnerability.
+bool has_unique_items(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"product_ids",
+                                               "group_ids",
+                                               "products",
+                                               "known_affected",
+                                               "first_affected",
+                                               "last_affected",
+                                               "fixed",
+                                               "first_fixed",
+                                               "known_not_affected",
+                                               "recommended",
+                                               "under_investigation",
+                                               "model_numbers",
+                                               "serial_numbers",
+                                               "aliases",
+                                               "flags",
+                                               "ids",
+                                               "involvements"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
+
+// "uniqueItems" for the long arrays the schema pass leaves out, in linear time.
+void check_unique_items(const json& value, const std::string& pointer,
+                        std::vector<ValidationIssue>& out) {
+  if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      check_unique_items(value[i], pointer + "/" + std::to_string(i), out);
+    }
+    return;
+  }
+  if (!value.is_object()) return;
+  for (const auto& [key, child] : value.items()) {
+    std::string at = pointer + "/" + escape_pointer_token(key);
+    if (child.is_array() && child.size() > kPairwiseUniqueLimit && has_unique_items(key)) {
+      std::unordered_map<std::string, size_t> seen;
+      for (size_t i = 0; i < child.size(); ++i) {
+        std::string item = child[i].is_string() ? child[i].get<std::string>() : child[i].dump();
+        auto [it, added] = seen.emplace(std::move(item), i);
+        if (!added) {
+          out.push_back({"schema", at,
+                         fmt::format("Elements of array not unique: item {} repeats item {}.", i,
+                                     it->second)});
+          break;
+        }
+      }
+    }
+    check_unique_items(child, at, out);
+  }
+}
+
 // The CSAF schema, parsed once; its references to the FIRST CVSS schemas resolve to the
 // embedded copies, never to the network.
 class CsafSchema {
@@ -48,6 +125,7 @@ class CsafSchema {
   CsafSchema() {
     root_ = json::parse(csaf_schema::csaf_json_schema());
     guard_formats(root_);
+    guard_unique_items(root_);
     remote_.emplace("https://www.first.org/cvss/cvss-v2.0.json",
                     json::parse(csaf_schema::cvss_v2_schema()));
     remote_.emplace("https://www.first.org/cvss/cvss-v3.0.json",
@@ -127,6 +205,7 @@ void check_schema(const json& document, std::vector<ValidationIssue>& out) {
   valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(copy);
+  check_unique_items(copy, "", out);
   if (validator.validate(csaf_schema().schema(), target, &results)) return;
   // valijson repeats each failure at every enclosing level as "Failed to validate ...": those
   // wrappers are dropped when a deeper issue says what is wrong.

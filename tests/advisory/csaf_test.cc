@@ -102,7 +102,7 @@ TEST(Csaf, BadDocumentsAreRefusedWithAPosition) {
        "bad.json:/product_tree/branches/0/product/product_id", "required property is missing"},
       {head + R"(, "vulnerabilities": [{"product_status": {"fixed": ["a", 2]}}]})",
        "bad.json:/vulnerabilities/0/product_status/fixed/1", "expected a string"},
-      {std::string(100000, '[') + std::string(100000, ']'), "bad.json", "nested deeper"},
+      {std::string(100000, '[') + std::string(100000, ']'), "bad.json:1:65", "nested deeper"},
   };
   for (const auto& c : cases) {
     auto d = read_csaf(c.text, "bad.json");
