@@ -36,7 +36,7 @@ size_t too_deep_at(std::string_view text) {
 
 }  // namespace
 
-core::Result<nlohmann::json> parse_json_document(std::string_view text) {
+core::Status check_json_limits(std::string_view text) {
   using core::ErrorCode;
   if (text.size() > kMaxBytes) {
     return core::fail(ErrorCode::kInvalidInput,
@@ -47,6 +47,12 @@ core::Result<nlohmann::json> parse_json_document(std::string_view text) {
                       fmt::format("JSON nested deeper than {} levels", kMaxDepth),
                       core::line_column(text, at));
   }
+  return {};
+}
+
+core::Result<nlohmann::json> parse_json_document(std::string_view text) {
+  using core::ErrorCode;
+  VIGIE_TRY(check_json_limits(text));
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

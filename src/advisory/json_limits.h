@@ -10,6 +10,10 @@
 
 namespace vigie::advisory {
 
+// Size and nesting within bounds (256 MiB, 64 levels), checked before any parser runs; an
+// error's `where` is "line:column" of the first level too deep.
+core::Status check_json_limits(std::string_view text);
+
 // The parsed document, or an error whose `where` is "line:column" (syntax) or empty.
 core::Result<nlohmann::json> parse_json_document(std::string_view text);
 

@@ -25,6 +25,10 @@ struct Rule {
   // kExact: the listed version's scheme and version_key(), compared with the device's.
   Scheme version_scheme = Scheme::kGeneric;
   std::string version_key;
+  // Copied from the product: judge() reads them for every candidate, and the product (a large
+  // object far away in memory) would cost a cache miss each time.
+  std::vector<std::string> model_numbers;
+  std::vector<std::string> serial_numbers;
   Verdict status = Verdict::kNotAffected;  // strongest over the vulnerabilities
   std::string status_name;                 // "known_affected"... as the document says
   std::string vulnerability;               // CVE or title where the status is given
@@ -135,9 +139,9 @@ class DeviceVersion {
   std::optional<std::string> vendor_;
 };
 
-bool same_version(const Rule& rule, std::string_view listed, DeviceVersion& version,
-                  std::string_view version_text) {
+bool same_version(const Rule& rule, DeviceVersion& version, std::string_view version_text) {
   if (!rule.version_key.empty()) return rule.version_key == version.key(rule.version_scheme);
+  std::string_view listed = rule.product->product_version;
   if (equal_ci(listed, version_text)) return true;
   auto c = compare_versions(guess_scheme(listed), listed, version_text);
   return c && *c == 0;
@@ -166,22 +170,22 @@ Judgement judge(const Rule& rule, const DeviceFacts& d, DeviceVersion& version, 
   auto reason = [&](std::string_view format, const auto&... args) {
     return with_reasons ? fmt::vformat(format, fmt::make_format_args(args...)) : std::string();
   };
-  if (!p.model_numbers.empty() && !d.part_number.empty() &&
-      std::none_of(p.model_numbers.begin(), p.model_numbers.end(),
+  if (!rule.model_numbers.empty() && !d.part_number.empty() &&
+      std::none_of(rule.model_numbers.begin(), rule.model_numbers.end(),
                    [&](const std::string& m) { return equal_ci(m, d.part_number); })) {
     return {
         Fit::kRejected,
         {},
-        reason("part number {} is not P/N {}", d.part_number, fmt::join(p.model_numbers, ", "))};
+        reason("part number {} is not P/N {}", d.part_number, fmt::join(rule.model_numbers, ", "))};
   }
-  if (!p.serial_numbers.empty()) {
+  if (!rule.serial_numbers.empty()) {
     if (d.serial_number.empty()) return {Fit::kNeedsField, "serial_number", {}};
-    if (std::none_of(p.serial_numbers.begin(), p.serial_numbers.end(),
+    if (std::none_of(rule.serial_numbers.begin(), rule.serial_numbers.end(),
                      [&](const std::string& s) { return serial_matches(s, d.serial_number); })) {
       return {Fit::kRejected,
               {},
               reason("serial number {} matches none of {}", d.serial_number,
-                     fmt::join(p.serial_numbers, " "))};
+                     fmt::join(rule.serial_numbers, " "))};
     }
   }
   switch (rule.version_kind) {
@@ -189,7 +193,7 @@ Judgement judge(const Rule& rule, const DeviceFacts& d, DeviceVersion& version, 
       return {Fit::kApplies, {}, reason("every version of {}", p.product_name)};
     case VersionKind::kExact:
       if (d.software_version.empty()) return {Fit::kNeedsField, "software_version", {}};
-      if (!same_version(rule, p.product_version, version, d.software_version)) {
+      if (!same_version(rule, version, d.software_version)) {
         return {Fit::kRejected,
                 {},
                 reason("version {} is not {}", d.software_version, p.product_version)};
@@ -259,6 +263,8 @@ void Matcher::Index::add_rules(size_t advisory) {
     r.version_kind = !p.version_range_text.empty() ? VersionKind::kRange
                      : !p.product_version.empty()  ? VersionKind::kExact
                                                    : VersionKind::kAny;
+    r.model_numbers = p.model_numbers;
+    r.serial_numbers = p.serial_numbers;
     if (r.version_kind == VersionKind::kExact) {
       r.version_scheme = guess_scheme(p.product_version);
       if (r.version_scheme != Scheme::kSemver) {
