@@ -58,26 +58,26 @@ std::string vendor_version(int i) {
 }
 
 std::vector<Product> make_products(std::mt19937_64& rng) {
-  static const char* kVendors[] = {"Siemens Healthineers",
-                                   "Philips",
-                                   "GE Healthcare",
-                                   "Dräger",
-                                   "B. Braun",
-                                   "Fresenius Kabi",
-                                   "Mindray",
-                                   "Canon Medical Systems",
-                                   "Fujifilm",
-                                   "Carestream",
-                                   "Hamilton Medical",
-                                   "Olympus",
-                                   "Getinge",
-                                   "Baxter",
-                                   "Medtronic",
-                                   "BD",
-                                   "Roche",
-                                   "Sysmex",
-                                   "Abbott",
-                                   "Hologic"};
+  static constexpr const char* kVendors[] = {"Siemens Healthineers",
+                                             "Philips",
+                                             "GE Healthcare",
+                                             "Dräger",
+                                             "B. Braun",
+                                             "Fresenius Kabi",
+                                             "Mindray",
+                                             "Canon Medical Systems",
+                                             "Fujifilm",
+                                             "Carestream",
+                                             "Hamilton Medical",
+                                             "Olympus",
+                                             "Getinge",
+                                             "Baxter",
+                                             "Medtronic",
+                                             "BD",
+                                             "Roche",
+                                             "Sysmex",
+                                             "Abbott",
+                                             "Hologic"};
   std::vector<Product> out;
   int serial = 0;
   for (const char* vendor : kVendors) {
@@ -283,6 +283,7 @@ int match(size_t device_count, size_t advisory_count, size_t threads) {
 
   auto start = Clock::now();
   std::vector<vigie::advisory::CsafDocument> docs;
+  docs.reserve(texts.size());
   for (const auto& t : texts) docs.push_back(*vigie::advisory::read_csaf(t, "bench"));
   double parse_s = seconds_since(start);
   start = Clock::now();

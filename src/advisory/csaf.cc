@@ -107,6 +107,49 @@ void read_helper(const json& product, const std::string& pointer, CsafProduct& p
   p.model_numbers = strings_at(*h, "model_numbers", at);
   p.serial_numbers = strings_at(*h, "serial_numbers", at);
   p.skus = strings_at(*h, "skus", at);
+  p.sbom_urls = strings_at(*h, "sbom_urls", at);
+  if (auto hashes = array_at(*h, "hashes", at)) {
+    size_t i = 0;
+    for (json file : *hashes) {
+      std::string hat = child(child(at, "hashes"), i++);
+      if (!file.is_object()) refuse(hat, "expected an object");
+      CsafFileHash hash;
+      hash.filename = string_at(file, "filename", hat, true);
+      if (auto digests = array_at(file, "file_hashes", hat)) {
+        size_t k = 0;
+        for (json digest : *digests) {
+          std::string dat = child(child(hat, "file_hashes"), k++);
+          if (!digest.is_object()) refuse(dat, "expected an object");
+          hash.digests.emplace_back(string_at(digest, "algorithm", dat, true),
+                                    string_at(digest, "value", dat, true));
+        }
+      }
+      p.hashes.push_back(std::move(hash));
+    }
+  }
+  if (auto uris = array_at(*h, "x_generic_uris", at)) {
+    size_t i = 0;
+    for (json uri : *uris) {
+      std::string uat = child(child(at, "x_generic_uris"), i++);
+      if (!uri.is_object()) refuse(uat, "expected an object");
+      p.generic_uris.emplace_back(string_at(uri, "namespace", uat, true),
+                                  string_at(uri, "uri", uat, true));
+    }
+  }
+}
+
+std::vector<CsafNote> notes_at(const json& parent, const std::string& pointer) {
+  std::vector<CsafNote> out;
+  auto notes = array_at(parent, "notes", pointer);
+  if (!notes) return out;
+  size_t i = 0;
+  for (json note : *notes) {
+    std::string at = child(child(pointer, "notes"), i++);
+    if (!note.is_object()) refuse(at, "expected an object");
+    out.push_back({string_at(note, "category", at, true), string_at(note, "title", at),
+                   string_at(note, "text", at, true)});
+  }
+  return out;
 }
 
 void set_range(CsafProduct& p, const std::string& text, const std::string& pointer) {
@@ -231,6 +274,7 @@ void read_vulnerabilities(const json& doc, CsafDocument& d) {
     CsafVulnerability out;
     out.cve = string_at(v, "cve", at);
     out.title = string_at(v, "title", at);
+    out.notes = notes_at(v, at);
     if (auto cwe = member(v, "cwe")) {
       if (!cwe->is_object()) refuse(child(at, "cwe"), "expected an object");
       out.cwes.push_back(string_at(*cwe, "id", child(at, "cwe"), true));
@@ -349,6 +393,7 @@ Result<CsafDocument> read_csaf(std::string_view text, std::string_view source) {
     d.category = string_at(document, "category", "/document", true);
     d.title = string_at(document, "title", "/document", true);
     d.lang = string_at(document, "lang", "/document");
+    d.notes = notes_at(document, "/document");
     json publisher = object_at(document, "publisher", "/document");
     d.publisher = string_at(publisher, "name", "/document/publisher", true);
     d.publisher_namespace = string_at(publisher, "namespace", "/document/publisher", true);

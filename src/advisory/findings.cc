@@ -543,7 +543,7 @@ Result<ImportResult> import_advisory(store::Store& s, std::string_view text,
         return result;
       }
       result.outcome = "updated";
-      values.push_back(result.advisory_id);
+      values.emplace_back(result.advisory_id);
       VIGIE_TRY(s.execute(
           "UPDATE advisories SET publisher = ?, title = ?, version = ?, current_release_date = ?, "
           "max_score = ?, document = ?, sha256 = ?, source = ?, forced_failures = ?, "

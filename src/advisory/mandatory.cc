@@ -284,7 +284,7 @@ void check_circular_relationships(const json& document, std::vector<ValidationIs
     }
   }
 
-  constexpr size_t kUnvisited = static_cast<size_t>(-1);
+  constexpr auto kUnvisited = static_cast<size_t>(-1);
   std::vector<size_t> order(count, kUnvisited), low(count, 0), component(count, kUnvisited);
   std::vector<bool> on_stack(count, false), component_reaches_circle;
   std::vector<size_t> tarjan_stack;

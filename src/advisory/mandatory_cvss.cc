@@ -324,7 +324,8 @@ Scores score_cvss2(const ParsedVector& vector) {
 double roundup_v31(double value) {
   const auto scaled = static_cast<long long>(round_half_up(value * 100000));
   if (scaled % 10000 == 0) return static_cast<double>(scaled) / 100000.0;
-  return static_cast<double>(scaled / 10000 + 1) / 10.0;
+  // Integer division on purpose: Roundup keeps the tenths and adds one (CVSS v3.1, Appendix A).
+  return static_cast<double>(scaled / 10000 + 1) / 10.0;  // NOLINT(bugprone-integer-division)
 }
 
 // Roundup of CVSS v3.0 as FIRST's v3.0 calculator does it: the smallest one-decimal number not
@@ -418,7 +419,7 @@ class CvssChecker {
       return std::nullopt;
     }
     std::vector<std::string_view> required = {"version", "vectorString", "baseScore"};
-    if (v3_) required.push_back("baseSeverity");
+    if (v3_) required.emplace_back("baseSeverity");
     for (std::string_view key : required) {
       if (find_member(cvss_, key) == nullptr) {
         invalid.push_back(
@@ -478,7 +479,7 @@ class CvssChecker {
       invalid.push_back({"6.1.8", at("vectorString"), "vectorString is not a string"});
       return std::nullopt;
     }
-    const std::string& vector = vector_value->get_ref<const std::string&>();
+    const auto& vector = vector_value->get_ref<const std::string&>();
     std::string_view metrics_text = vector;
     if (v3_) {
       if (!metrics_text.starts_with("CVSS:3.0/") && !metrics_text.starts_with("CVSS:3.1/")) {
@@ -507,7 +508,7 @@ class CvssChecker {
 
   // 6.1.9.
   void check_computation(const ParsedVector& vector, std::vector<ValidationIssue>& out) const {
-    const std::string& vector_text = cvss_.at("vectorString").get_ref<const std::string&>();
+    const auto& vector_text = cvss_.at("vectorString").get_ref<const std::string&>();
     if (!vector.score_error.empty()) {
       out.push_back(
           {"6.1.9", at("vectorString"),

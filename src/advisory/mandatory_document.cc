@@ -137,6 +137,7 @@ int compare_versions(const Version& a, const Version& b) {
 struct Instant {
   int64_t seconds;
   int64_t nanoseconds;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const Instant&) const = default;
 };
 

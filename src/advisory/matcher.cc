@@ -254,12 +254,15 @@ void Matcher::Index::add_rules(size_t advisory) {
   }
   std::vector<uint32_t> own;
   for (const CsafProduct& p : doc.products) {
-    if (p.product_name.empty() || p.vendor.empty() || !p.relationship.empty()) continue;
+    // A product family without a product name names every product of the family: a device's
+    // product is then a variant of it ("Biograph mCT" of the family "Biograph").
+    const std::string& name = p.product_name.empty() ? p.product_family : p.product_name;
+    if (name.empty() || p.vendor.empty() || !p.relationship.empty()) continue;
     Rule r;
     r.advisory = advisory;
     r.product = &p;
     r.vendor_norm = inventory::normalize_vendor(p.vendor);
-    r.product_norm = inventory::normalize_product(r.vendor_norm, p.product_name);
+    r.product_norm = inventory::normalize_product(r.vendor_norm, name);
     r.version_kind = !p.version_range_text.empty() ? VersionKind::kRange
                      : !p.product_version.empty()  ? VersionKind::kExact
                                                    : VersionKind::kAny;
@@ -531,7 +534,7 @@ std::vector<std::string> Matcher::explain(const DeviceFacts& device, size_t inde
   std::vector<uint32_t> ids;
   index_->candidates(device, index, ids);
   if (ids.empty()) {
-    trace.push_back(
+    trace.emplace_back(
         "no product of the advisory has this vendor and product name, variant or part number: "
         "not affected");
     return trace;

@@ -6,7 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "csaf_builder.h"
 #include "test_support.h"
+#include "vigie/advisory/validate.h"
 
 namespace vigie::advisory {
 namespace {
@@ -116,6 +118,34 @@ TEST(Csaf, SchemeIsGuessedFromTheVersionText) {
   EXPECT_EQ(guess_scheme("< VB23P"), Scheme::kVendor);
   EXPECT_EQ(guess_scheme("<= 4.2"), Scheme::kGeneric);
   EXPECT_EQ(guess_scheme("vers:semver/>=1.0.0"), Scheme::kSemver);
+}
+
+TEST(Csaf, ReadsNotesHashesSbomAndGenericUris) {
+  auto doc = testing::wannacry_like();
+  auto& helper =
+      doc["product_tree"]["branches"][0]["branches"][1]["product"]["product_identification_helper"];
+  helper["hashes"] = {
+      {{"filename", "syngo.exe"},
+       {"file_hashes", {{{"algorithm", "sha256"}, {"value", std::string(64, 'a')}}}}}};
+  helper["sbom_urls"] = {"https://vendor.example/sbom/varic.json"};
+  helper["x_generic_uris"] = {{{"namespace", "https://vendor.example/ns"},
+                               {"uri", "https://vendor.example/ns/varic-gen2"}}};
+  std::string text = doc.dump();
+  EXPECT_TRUE(validate_csaf(text).valid());
+  auto d = read_csaf(text, "doc.json");
+  ASSERT_TRUE(d) << d.error().to_string();
+  ASSERT_EQ(d->notes.size(), 1u);
+  EXPECT_EQ(d->notes[0].category, "summary");
+  ASSERT_EQ(d->vulnerabilities[0].notes.size(), 1u);
+  EXPECT_EQ(d->vulnerabilities[0].notes[0].category, "description");
+  const CsafProduct* varic = d->product("VARIC-GEN2");
+  ASSERT_NE(varic, nullptr);
+  ASSERT_EQ(varic->hashes.size(), 1u);
+  EXPECT_EQ(varic->hashes[0].filename, "syngo.exe");
+  EXPECT_EQ(varic->hashes[0].digests[0].first, "sha256");
+  EXPECT_EQ(varic->sbom_urls.size(), 1u);
+  ASSERT_EQ(varic->generic_uris.size(), 1u);
+  EXPECT_EQ(varic->generic_uris[0].second, "https://vendor.example/ns/varic-gen2");
 }
 
 }  // namespace

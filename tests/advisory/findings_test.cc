@@ -161,7 +161,7 @@ TEST_P(FindingsTest, BadDocumentsAreRefusedAndNothingIsStored) {
   dangling["vulnerabilities"][0]["product_status"]["known_affected"].push_back("NOPE");
   json wrong_type = wannacry_like();
   wrong_type["document"]["tracking"]["version"] = 1;
-  std::string deep(100 * 1024 * 1024, '[');
+  std::string deep(size_t{100} << 20, '[');  // 100 MiB of nesting
   for (const std::string& text :
        {dangling.dump(), wrong_type.dump(), wannacry_like().dump().substr(0, 500), deep}) {
     auto r = import_advisory(*store_, text, "bad.json", {}, actor());

@@ -37,6 +37,7 @@ std::filesystem::path case_document(const std::string& name) {
 // "6.1.1 /product_tree/..." per issue: compact to compare, readable when it fails.
 std::vector<std::string> lines(const std::vector<ValidationIssue>& issues) {
   std::vector<std::string> out;
+  out.reserve(issues.size());
   for (const auto& issue : issues) out.push_back(issue.test + " " + issue.pointer);
   return out;
 }
@@ -83,7 +84,10 @@ struct DocumentCase {
   bool schema_valid;
 };
 
-void PrintTo(const DocumentCase& c, std::ostream* os) { *os << c.name; }
+// GoogleTest's name for a case printer.
+void PrintTo(const DocumentCase& c, std::ostream* os) {  // NOLINT(readability-identifier-naming)
+  *os << c.name;
+}
 
 class MandatoryDocuments : public ::testing::TestWithParam<DocumentCase> {};
 
@@ -400,7 +404,7 @@ TEST(MandatoryCvss, ScoresMatchTheReferenceValuesAndEachWrongScoreIsReported) {
         wrong[kind + "Severity"] = severity(wrong[score].get<double>());
       }
       EXPECT_EQ(mandatory_lines(document_with_score(wrong, key)),
-                std::vector<std::string>{"6.1.9 " + at + score});
+                std::vector<std::string>{"6.1.9 " + (at + score)});
     }
   }
 }

@@ -167,6 +167,26 @@ TEST_F(MatcherTest, UnderInvestigationAndUnreadableRangesAreNeverNotAffected) {
   EXPECT_EQ(out[0].verdict, Verdict::kUnknown) << out[0].reason;
 }
 
+TEST_F(MatcherTest, AProductFamilyNamesEveryProductOfTheFamily) {
+  json branches = {{{"category", "product_family"},
+                    {"name", "Biograph"},
+                    {"branches",
+                     {version_branch("product_version_range", "vers:vendor/<VG60A", "BIO-OLD",
+                                     "Biograph before VG60A")}}}};
+  json vulnerabilities = {{{"cve", "CVE-2017-0145"},
+                           {"notes", {{{"category", "description"}, {"text", "SMBv1."}}}},
+                           {"product_status", {{"known_affected", {"BIO-OLD"}}}}}};
+  size_t index = add(csaf_document("TEST-FAM", "Siemens Healthineers", branches, vulnerabilities));
+  std::vector<Assessment> out;
+  matcher_.assess(device("Siemens Healthineers", "Biograph mCT Flow", "VG50C"), index, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].verdict, Verdict::kAffected);
+  out.clear();
+  matcher_.assess(device("Siemens Healthineers", "Biograph Vision", "VG70B"), index, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].verdict, Verdict::kNotAffected);
+}
+
 TEST(MatcherHelpers, TargetVersionAndSerialPatterns) {
   EXPECT_EQ(target_version("Upgrade to VC14J."), "VC14J");
   EXPECT_EQ(target_version("Please upgrade to VB10A first, then patch"), "VB10A");

@@ -17,6 +17,19 @@
 
 namespace vigie::advisory {
 
+// A file of a product and its digests (algorithm, value), as product_identification_helper gives.
+struct CsafFileHash {
+  std::string filename;
+  std::vector<std::pair<std::string, std::string>> digests;
+};
+
+// A note (document or vulnerability): category (summary, description, details...), title, text.
+struct CsafNote {
+  std::string category;
+  std::string title;
+  std::string text;
+};
+
 // One product an advisory can name by product_id.
 struct CsafProduct {
   std::string product_id;
@@ -39,6 +52,9 @@ struct CsafProduct {
   std::vector<std::string> model_numbers;
   std::vector<std::string> serial_numbers;  // may hold * and ? wildcards
   std::vector<std::string> skus;
+  std::vector<CsafFileHash> hashes;
+  std::vector<std::string> sbom_urls;
+  std::vector<std::pair<std::string, std::string>> generic_uris;  // namespace, uri
   // For relationships: "A installed_on B"...
   std::string relationship;
   std::string product_reference;
@@ -58,6 +74,7 @@ struct CsafVulnerability {
   std::string cve;
   std::string title;
   std::vector<std::string> cwes;  // "CWE-287"
+  std::vector<CsafNote> notes;
   // known_affected, first_affected, last_affected, fixed, first_fixed, known_not_affected,
   // recommended, under_investigation -> product ids
   std::map<std::string, std::vector<std::string>> product_status;
@@ -78,6 +95,7 @@ struct CsafDocument {
   std::string initial_release_date;
   std::string current_release_date;
   std::string lang;
+  std::vector<CsafNote> notes;
   std::vector<CsafProduct> products;
   std::map<std::string, std::vector<std::string>> product_groups;  // group id -> product ids
   std::vector<CsafVulnerability> vulnerabilities;
