@@ -1,7 +1,8 @@
 // csaf_bench: the advisory module's speed on data shaped like real advisories.
 //
 //   csaf_bench write FILE PRODUCTS   one large CSAF document (for the parse comparison)
-//   csaf_bench parse FILE            read it into Vigie's model; prints seconds and MB/s
+//   csaf_bench parse FILE            read it into Vigie's model, then validate it; prints both
+//   csaf_bench read FILE             only read it (the whole process is timed by the script)
 //   csaf_bench match DEVICES ADVISORIES [THREADS]
 //                                    generate advisories and an inventory in memory, then
 //                                    time parsing, indexing, the full assessment, and one new
@@ -246,6 +247,14 @@ int write_large(const std::string& file, size_t products) {
   return 0;
 }
 
+// Only what the peers do: read the file into a model, nothing checked beyond it.
+int read_only(const std::string& file) {
+  auto text = vigie::core::read_file(file);
+  if (!text) return 2;
+  auto doc = vigie::advisory::read_csaf(*text, file);
+  return doc ? 0 : 1;
+}
+
 int parse(const std::string& file) {
   auto text = vigie::core::read_file(file);
   if (!text) {
@@ -371,6 +380,7 @@ int main(int argc, char** argv) {
   try {
     if (args.size() == 3 && args[0] == "write") return write_large(args[1], std::stoul(args[2]));
     if (args.size() == 2 && args[0] == "parse") return parse(args[1]);
+    if (args.size() == 2 && args[0] == "read") return read_only(args[1]);
     if ((args.size() == 3 || args.size() == 4) && args[0] == "match") {
       size_t threads = args.size() == 4 ? std::stoul(args[3]) : std::thread::hardware_concurrency();
       return match(std::stoul(args[1]), std::stoul(args[2]), std::max<size_t>(1, threads));
@@ -379,7 +389,8 @@ int main(int argc, char** argv) {
     std::cerr << "csaf_bench: " << e.what() << "\n";
     return 2;
   }
-  std::cerr << "usage: csaf_bench write FILE PRODUCTS | parse FILE | match DEVICES ADVISORIES "
+  std::cerr << "usage: csaf_bench write FILE PRODUCTS | parse FILE | read FILE | match DEVICES "
+               "ADVISORIES "
                "[THREADS]\n";
   return 2;
 }
