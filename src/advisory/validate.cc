@@ -172,10 +172,19 @@ std::string to_pointer(const std::vector<std::string>& context) {
   return pointer;
 }
 
-// std::regex recurses once per character: a pattern-checked string of megabytes would
-// overflow the stack. Such fields (ids, CPEs, vectors...) are short by nature, so long ones
-// are reported here and shortened in the copy the schema check sees.
-constexpr size_t kMaxPatternedLength = 4096;
+// std::regex recurses once per character (about 500 bytes of stack each, more under
+// sanitizers): a pattern-checked string of thousands of characters overflows the stack. The
+// members the schemas check with a pattern (CPE, purl, hash value, language, version, category,
+// ids, CVE, CVSS vector) are short by nature: longer ones are reported here and shortened in
+// the copy the schema check sees.
+constexpr size_t kMaxPatternedLength = 512;
+
+bool has_pattern(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"cpe",         "purl",    "value",       "lang",
+                                               "source_lang", "version", "number",      "category",
+                                               "id",          "cve",     "vectorString"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
 
 void shorten_long_strings(json& value, const std::string& pointer,
                           std::vector<ValidationIssue>& out) {
@@ -183,7 +192,7 @@ void shorten_long_strings(json& value, const std::string& pointer,
     for (auto& [key, child] : value.items()) {
       std::string at = pointer + "/" + escape_pointer_token(key);
       if (child.is_string() && child.get_ref<const std::string&>().size() > kMaxPatternedLength &&
-          key != "text" && key != "details" && key != "summary" && key != "title") {
+          has_pattern(key)) {
         out.push_back({"schema", at,
                        fmt::format("string of {} characters is longer than any valid value",
                                    child.get_ref<const std::string&>().size())});

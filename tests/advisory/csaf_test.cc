@@ -148,5 +148,20 @@ TEST(Csaf, ReadsNotesHashesSbomAndGenericUris) {
   EXPECT_EQ(varic->generic_uris[0].second, "https://vendor.example/ns/varic-gen2");
 }
 
+TEST(Validate, LongPatternCheckedStringsAreReportedWithoutRecursingIntoThem) {
+  // std::regex would recurse once per character: a 1 MB CPE must not reach it.
+  auto doc = testing::wannacry_like();
+  doc["product_tree"]["branches"][0]["branches"][1]["product"]["product_identification_helper"]
+     ["cpe"] = "cpe:2.3:a:" + std::string(size_t{1} << 20, 'a') + ":b:*:*:*:*:*:*:*:*";
+  auto report = validate_csaf(doc.dump());
+  ASSERT_FALSE(report.valid());
+  bool named = false;
+  for (const auto& i : report.issues) {
+    named = named || (i.pointer.ends_with("/product_identification_helper/cpe") &&
+                      i.reason.find("longer than any valid value") != std::string::npos);
+  }
+  EXPECT_TRUE(named);
+}
+
 }  // namespace
 }  // namespace vigie::advisory
