@@ -175,14 +175,27 @@ std::string to_pointer(const std::vector<std::string>& context) {
 // std::regex recurses once per character (about 500 bytes of stack each, more under
 // sanitizers): a pattern-checked string of thousands of characters overflows the stack. The
 // members the schemas check with a pattern (CPE, purl, hash value, language, version, category,
-// ids, CVE, CVSS vector) are short by nature: longer ones are reported here and shortened in
-// the copy the schema check sees.
+// ids, CVE, CVSS vector) or valijson with a date-time regex are short by nature: longer ones are
+// reported here and shortened in the copy the schema check sees.
 constexpr size_t kMaxPatternedLength = 512;
 
-bool has_pattern(std::string_view key) {
-  static constexpr std::string_view kKeys[] = {"cpe",         "purl",    "value",       "lang",
-                                               "source_lang", "version", "number",      "category",
-                                               "id",          "cve",     "vectorString"};
+bool checked_by_regex(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"cpe",
+                                               "purl",
+                                               "value",
+                                               "lang",
+                                               "source_lang",
+                                               "version",
+                                               "number",
+                                               "category",
+                                               "id",
+                                               "cve",
+                                               "vectorString",
+                                               "date",
+                                               "release_date",
+                                               "discovery_date",
+                                               "initial_release_date",
+                                               "current_release_date"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
@@ -192,7 +205,7 @@ void shorten_long_strings(json& value, const std::string& pointer,
     for (auto& [key, child] : value.items()) {
       std::string at = pointer + "/" + escape_pointer_token(key);
       if (child.is_string() && child.get_ref<const std::string&>().size() > kMaxPatternedLength &&
-          has_pattern(key)) {
+          checked_by_regex(key)) {
         out.push_back({"schema", at,
                        fmt::format("string of {} characters is longer than any valid value",
                                    child.get_ref<const std::string&>().size())});
@@ -217,16 +230,19 @@ void check_schema(const json& document, std::vector<ValidationIssue>& out) {
   check_unique_items(copy, "", out);
   if (validator.validate(csaf_schema().schema(), target, &results)) return;
   // valijson repeats each failure at every enclosing level as "Failed to validate ...": those
-  // wrappers are dropped when a deeper issue says what is wrong.
+  // wrappers are dropped when an issue at the same place or deeper says what is wrong.
   std::vector<ValidationIssue> all;
   for (const auto& error : results)
     all.push_back({"schema", to_pointer(error.context), error.description});
   for (const auto& issue : all) {
-    bool enclosing = std::any_of(all.begin(), all.end(), [&](const ValidationIssue& other) {
-      return other.pointer.size() > issue.pointer.size() &&
-             other.pointer.starts_with(issue.pointer + "/");
+    auto wrapper = [](const ValidationIssue& i) {
+      return i.reason.starts_with("Failed to validate");
+    };
+    bool explained = std::any_of(all.begin(), all.end(), [&](const ValidationIssue& other) {
+      return !wrapper(other) &&
+             (other.pointer == issue.pointer || other.pointer.starts_with(issue.pointer + "/"));
     });
-    if (!enclosing || !issue.reason.starts_with("Failed to validate")) out.push_back(issue);
+    if (!wrapper(issue) || !explained) out.push_back(issue);
   }
 }
 

@@ -153,6 +153,8 @@ TEST(Validate, LongPatternCheckedStringsAreReportedWithoutRecursingIntoThem) {
   auto doc = testing::wannacry_like();
   doc["product_tree"]["branches"][0]["branches"][1]["product"]["product_identification_helper"]
      ["cpe"] = "cpe:2.3:a:" + std::string(size_t{1} << 20, 'a') + ":b:*:*:*:*:*:*:*:*";
+  // valijson reads dates with a regex too.
+  doc["document"]["tracking"]["current_release_date"] = std::string(200000, '2');
   auto report = validate_csaf(doc.dump());
   ASSERT_FALSE(report.valid());
   bool named = false;
@@ -161,6 +163,9 @@ TEST(Validate, LongPatternCheckedStringsAreReportedWithoutRecursingIntoThem) {
                       i.reason.find("longer than any valid value") != std::string::npos);
   }
   EXPECT_TRUE(named);
+  EXPECT_TRUE(std::any_of(report.issues.begin(), report.issues.end(), [](const auto& i) {
+    return i.pointer == "/document/tracking/current_release_date";
+  }));
 }
 
 }  // namespace
