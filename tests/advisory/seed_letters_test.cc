@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "test_support.h"
@@ -202,6 +203,39 @@ TEST_P(SeedLettersTest, AnUpgradedAxiomClosesItsFinding) {
   EXPECT_EQ(f->verdict, Verdict::kFixed);
   EXPECT_EQ(f->status, FindingStatus::kFixed);
   EXPECT_NE(f->status_note.find("now at VB23P"), std::string::npos) << f->status_note;
+}
+
+// Every value of the shipped advisories is tied to the letter: each pointer of a provenance
+// file exists in its advisory and each quote is in the letter (white space runs made single).
+TEST(SeedLetterProvenance, EveryQuoteIsInTheLetterAndEveryPointerResolves) {
+  auto squeeze = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+      if (space && (out.empty() || out.back() == ' ')) continue;
+      out += space ? ' ' : c;
+    }
+    return out;
+  };
+  const std::pair<const char*, const char*> files[] = {
+      {"siemens-ax047-17-s", "AX047-17-S.txt"},
+      {"siemens-mi-510-17-s", "MI-510-17-S.txt"},
+      {"philips-2023-pd-dxr-009", "2023-PD-DXR-009.txt"}};
+  for (const auto& [advisory, letter] : files) {
+    auto doc = nlohmann::json::parse(
+        *core::read_file(kData / "advisories" / (std::string(advisory) + ".json")));
+    auto sources = nlohmann::json::parse(
+        *core::read_file(kData / "advisories" / (std::string(advisory) + ".sources.json")));
+    std::string text = squeeze(*core::read_file(kData / "advisories" / "letters" / letter));
+    ASSERT_GT(sources["fields"].size(), 0u) << advisory;
+    for (const auto& field : sources["fields"]) {
+      auto pointer = field["pointer"].get<std::string>();
+      EXPECT_TRUE(doc.contains(nlohmann::json::json_pointer(pointer)))
+          << advisory << " " << pointer;
+      EXPECT_NE(text.find(squeeze(field["quote"].get<std::string>())), std::string::npos)
+          << advisory << " " << pointer << ": " << field["quote"];
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SeedLettersTest,
