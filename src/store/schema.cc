@@ -175,9 +175,136 @@ CREATE TABLE finding_history (
 CREATE INDEX finding_history_finding ON finding_history (finding_id);
 )sql";
 
+// Network policy: device communication profiles and their intents, zone kinds and networks,
+// the roles a site binds to addresses (DNS names keep every address they resolved to), the
+// hospital's firewall rules, and the findings of conformance runs.
+constexpr std::string_view kNetpolicy = R"sql(
+CREATE TABLE profiles (
+  id {pk},
+  name TEXT NOT NULL UNIQUE,
+  vendor TEXT NOT NULL,
+  product TEXT NOT NULL,
+  vendor_norm TEXT NOT NULL,
+  product_norm TEXT NOT NULL,
+  versions TEXT,
+  source TEXT NOT NULL,
+  mud_url TEXT,
+  format TEXT NOT NULL CHECK (format = 'table' OR format = 'mud'),
+  imported_at TEXT NOT NULL,
+  imported_by TEXT NOT NULL
+);
+CREATE INDEX profiles_product ON profiles (vendor_norm, product_norm);
+CREATE TABLE profile_intents (
+  profile_id BIGINT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  direction TEXT NOT NULL CHECK (direction = 'to-device' OR direction = 'from-device'),
+  peer_kind TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  protocol TEXT NOT NULL
+    CHECK (protocol = 'any' OR protocol = 'tcp' OR protocol = 'udp' OR protocol = 'icmp'),
+  ports TEXT NOT NULL,
+  source_ports TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  cleartext INTEGER NOT NULL CHECK (cleartext = 0 OR cleartext = 1),
+  provenance_document TEXT NOT NULL,
+  provenance_locator TEXT NOT NULL,
+  provenance_quote TEXT NOT NULL,
+  PRIMARY KEY (profile_id, position)
+);
+CREATE TABLE zone_policies (
+  zone_id BIGINT PRIMARY KEY REFERENCES zones(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL
+    CHECK (kind = 'medical' OR kind = 'clinical' OR kind = 'office' OR kind = 'servers'
+           OR kind = 'dmz' OR kind = 'internet' OR kind = 'other')
+);
+CREATE TABLE zone_networks (
+  zone_id BIGINT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+  prefix TEXT NOT NULL,
+  PRIMARY KEY (zone_id, prefix)
+);
+CREATE TABLE site_roles (
+  id {pk},
+  site_id BIGINT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  address TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind = 'prefix' OR kind = 'dns'),
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  UNIQUE (site_id, role, address)
+);
+CREATE TABLE dns_addresses (
+  site_role_id BIGINT NOT NULL REFERENCES site_roles(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  PRIMARY KEY (site_role_id, address)
+);
+CREATE TABLE firewall_rules (
+  id {pk},
+  ruleset TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  protocol TEXT NOT NULL
+    CHECK (protocol = 'any' OR protocol = 'tcp' OR protocol = 'udp' OR protocol = 'icmp'),
+  ports TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action = 'accept' OR action = 'drop' OR action = 'reject'),
+  provenance_document TEXT NOT NULL,
+  provenance_locator TEXT NOT NULL,
+  imported_at TEXT NOT NULL,
+  UNIQUE (ruleset, position)
+);
+CREATE TABLE conformance_runs (
+  id {pk},
+  source TEXT NOT NULL,
+  format TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE TABLE conformance_findings (
+  id {pk},
+  run_id BIGINT NOT NULL REFERENCES conformance_runs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  device_id BIGINT REFERENCES devices(id) ON DELETE SET NULL,
+  device_ip TEXT,
+  peer_ip TEXT,
+  protocol TEXT,
+  port INTEGER,
+  detail TEXT NOT NULL,
+  first_seen TEXT,
+  last_seen TEXT,
+  count INTEGER NOT NULL
+);
+CREATE INDEX conformance_findings_run ON conformance_findings (run_id);
+)sql";
+
+// The audit log: append-only, each entry's hash covers the previous entry's hash, so that an
+// edited, deleted or reordered entry breaks the chain (vigie audit verify).
+constexpr std::string_view kAudit = R"sql(
+CREATE TABLE audit_log (
+  id {pk},
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
+    {3,
+     "network policy: profiles, zone kinds and networks, site roles, firewall rules, "
+     "conformance",
+     kNetpolicy},
+    {4, "audit log", kAudit},
 };
 
 }  // namespace
