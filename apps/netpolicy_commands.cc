@@ -372,11 +372,13 @@ int exposure(AppContext& ctx, std::int64_t device, int port, const std::string& 
       json reached_from = json::array();
       for (const auto& z : e.zones) {
         if (!shown(e, z)) continue;
-        reached_from.push_back({{"zone_id", z.zone_id},
-                                {"zone", zone_name(z.zone_id)},
-                                {"reach", np::to_string(z.reach)},
-                                {"decided_by", z.rule},
-                                {"rule_id", z.rule_id == 0 ? json() : json(z.rule_id)}});
+        reached_from.push_back(
+            {{"zone_id", z.zone_id},
+             {"zone", zone_name(z.zone_id)},
+             {"reach", np::to_string(z.reach)},
+             {"decided_by", np::decided_by(input, z)},
+             {"rule_id",
+              z.decider == np::Decider::kRule ? json(np::deciding_rule_id(input, z)) : json()}});
       }
       exposures.push_back({{"device_id", e.device_id},
                            {"device", labels[e.device_id]},
@@ -412,7 +414,8 @@ int exposure(AppContext& ctx, std::int64_t device, int port, const std::string& 
       std::cout << fmt::format("{:>6}  {:<40} {:<15} {:>5}  {:<36} {:<9} {}\n", e.device_id,
                                labels[e.device_id].substr(0, 40), e.device_ip.to_string(),
                                fmt::format("{}/{}", e.port.port, np::to_string(e.port.protocol)),
-                               zone_name(z.zone_id), np::to_string(z.reach), z.rule);
+                               zone_name(z.zone_id), np::to_string(z.reach),
+                               np::decided_by(input, z));
     }
   }
   std::cerr << fmt::format(

@@ -14,29 +14,38 @@
 namespace vigie::netpolicy {
 namespace {
 
+// 128-bit addresses as one integer: comparisons on the hot path are single instructions.
+__extension__ using Address = unsigned __int128;
+
+Address to_integer(const IpAddress& ip) {
+  Address a = 0;
+  for (auto b : ip.bytes) a = (a << 8) | b;
+  return a;
+}
+
 // A set of addresses as sorted, disjoint, non-adjacent inclusive ranges.
 class AddressSet {
  public:
-  using Range = std::pair<IpAddress, IpAddress>;
+  using Range = std::pair<Address, Address>;
 
   static AddressSet everything() {
     AddressSet s;
-    IpAddress last;
-    last.bytes.fill(0xff);
-    s.ranges_.emplace_back(IpAddress{}, last);
+    s.ranges_.emplace_back(Address{0}, ~Address{0});
     return s;
   }
   static AddressSet of(const std::vector<IpPrefix>& prefixes) {
     AddressSet s;
-    for (const auto& p : prefixes) s.ranges_.emplace_back(p.first(), p.last());
+    s.ranges_.reserve(prefixes.size());
+    for (const auto& p : prefixes)
+      s.ranges_.emplace_back(to_integer(p.first()), to_integer(p.last()));
     s.normalise();
     return s;
   }
 
   [[nodiscard]] bool empty() const { return ranges_.empty(); }
-  [[nodiscard]] bool contains(const IpAddress& ip) const {
+  [[nodiscard]] bool contains(Address ip) const {
     auto it = std::upper_bound(ranges_.begin(), ranges_.end(), ip,
-                               [](const IpAddress& a, const Range& r) { return a < r.first; });
+                               [](Address a, const Range& r) { return a < r.first; });
     return it != ranges_.begin() && std::prev(it)->second >= ip;
   }
   [[nodiscard]] AddressSet intersect(const AddressSet& other) const {
@@ -46,8 +55,8 @@ class AddressSet {
     while (i < ranges_.size() && j < other.ranges_.size()) {
       const auto& a = ranges_[i];
       const auto& b = other.ranges_[j];
-      const IpAddress lo = std::max(a.first, b.first);
-      const IpAddress hi = std::min(a.second, b.second);
+      const Address lo = std::max(a.first, b.first);
+      const Address hi = std::min(a.second, b.second);
       if (lo <= hi) out.ranges_.emplace_back(lo, hi);
       if (a.second < b.second) {
         ++i;
@@ -65,42 +74,37 @@ class AddressSet {
       while (j < other.ranges_.size() && other.ranges_[j].second < lo) ++j;
       for (size_t k = j; k < other.ranges_.size() && other.ranges_[k].first <= hi; ++k) {
         const auto& cut = other.ranges_[k];
-        if (cut.first > lo) out.ranges_.emplace_back(lo, previous(cut.first));
+        if (cut.first > lo) out.ranges_.emplace_back(lo, cut.first - 1);
         if (cut.second >= hi) {
           left = false;
           break;
         }
-        lo = following(cut.second);
+        lo = cut.second + 1;
       }
       if (left) out.ranges_.emplace_back(lo, hi);
     }
     return out;
   }
-  [[nodiscard]] bool covers(const AddressSet& other) const { return other.minus(*this).empty(); }
+  // Whether every address of `other` is in this set (no allocation).
+  [[nodiscard]] bool covers(const AddressSet& other) const {
+    size_t i = 0;
+    for (const auto& [lo, hi] : other.ranges_) {
+      while (i < ranges_.size() && ranges_[i].second < lo) ++i;
+      if (i == ranges_.size() || ranges_[i].first > lo || ranges_[i].second < hi) return false;
+    }
+    return true;
+  }
   bool operator==(const AddressSet& other) const { return ranges_ == other.ranges_; }
 
  private:
-  static IpAddress following(IpAddress ip) {
-    for (size_t i = 16; i-- > 0;) {
-      if (++ip.bytes[i] != 0) break;
-    }
-    return ip;
-  }
-  static IpAddress previous(IpAddress ip) {
-    for (size_t i = 16; i-- > 0;) {
-      if (ip.bytes[i]-- != 0) break;
-    }
-    return ip;
-  }
   void normalise() {
     std::sort(ranges_.begin(), ranges_.end());
     std::vector<Range> merged;
+    merged.reserve(ranges_.size());
     for (const auto& r : ranges_) {
       if (!merged.empty()) {
         auto& back = merged.back();
-        IpAddress max;
-        max.bytes.fill(0xff);
-        if (back.second == max || r.first <= following(back.second)) {
+        if (back.second == ~Address{0} || r.first <= back.second + 1) {
           back.second = std::max(back.second, r.second);
           continue;
         }
@@ -185,10 +189,15 @@ std::vector<RuleFinding> find_shadowed(const ExposureInput& input, const Compile
       });
     });
   };
+  // Rulesets as numbers: the pairwise loop below runs millions of times.
+  std::vector<size_t> ruleset_of(input.rules.size());
+  std::map<std::string, size_t> rulesets;
+  for (size_t r = 0; r < input.rules.size(); ++r) {
+    ruleset_of[r] = rulesets.try_emplace(input.rules[r].ruleset, rulesets.size()).first->second;
+  }
   for (size_t j = 0; j < input.rules.size(); ++j) {
     for (size_t i = 0; i < j; ++i) {
-      if (input.rules[i].ruleset != input.rules[j].ruleset) continue;
-      if (!ports_cover(input.rules[i], input.rules[j])) continue;
+      if (!ports_cover(input.rules[i], input.rules[j]) || ruleset_of[i] != ruleset_of[j]) continue;
       if (!c.source[i].covers(c.source[j]) || !c.destination[i].covers(c.destination[j])) continue;
       const bool same = input.rules[i].action == input.rules[j].action;
       out.push_back({input.rules[j].id, rule_label(input.rules[j]), same ? "redundant" : "shadowed",
@@ -223,7 +232,6 @@ ExposureReport analyse_exposure(const ExposureInput& input) {
   ExposureReport report;
   report.flat_network = input.rules.empty();
   const CompiledRules rules = compile_rules(input);
-  report.rule_findings = find_shadowed(input, rules);
 
   const size_t zone_count = input.zones.size();
   std::vector<AddressSet> zone_sets;
@@ -254,49 +262,57 @@ ExposureReport analyse_exposure(const ExposureInput& input) {
   }
 
   // Devices that the same rules reach as destination are decided alike: group them.
-  std::map<std::pair<std::string, std::vector<std::uint32_t>>, std::vector<size_t>> groups;
+  std::map<std::string_view, size_t> sites;
+  for (const auto& z : input.zones) sites.try_emplace(z.site, sites.size());
+  std::vector<size_t> zone_site(zone_count);
+  for (size_t z = 0; z < zone_count; ++z) zone_site[z] = sites[input.zones[z].site];
+  std::map<std::pair<size_t, std::vector<std::uint32_t>>, size_t> groups;
+  std::vector<size_t> group_of(input.devices.size());
   for (size_t d = 0; d < input.devices.size(); ++d) {
     const auto& device = input.devices[d];
     auto zi = zone_index.find(device.zone_id);
-    const bool in_zone = zi != zone_index.end() && zone_sets[zi->second].contains(device.ip);
+    const Address ip = to_integer(device.ip);
+    const bool in_zone = zi != zone_index.end() && zone_sets[zi->second].contains(ip);
     std::vector<std::uint32_t> matched;
     for (size_t r : port_rules) {
       const Relation rel = in_zone ? dst_rel[zi->second][r] : Relation::kPartial;
       if (rel == Relation::kFull ||
-          (rel == Relation::kPartial && rules.destination[r].contains(device.ip))) {
+          (rel == Relation::kPartial && rules.destination[r].contains(ip))) {
         matched.push_back(static_cast<std::uint32_t>(r));
       }
     }
-    const std::string site = zi == zone_index.end() ? std::string() : input.zones[zi->second].site;
-    groups[{site, std::move(matched)}].push_back(d);
+    const size_t site = zi == zone_index.end() ? sites.size() : zone_site[zi->second];
+    group_of[d] = groups.try_emplace({site, std::move(matched)}, groups.size()).first->second;
   }
 
-  for (const auto& [key, members] : groups) {
+  // answers[group][port]: the answer per source zone, shared by every device of the group.
+  std::vector<std::vector<std::vector<ZoneReach>>> answers_of(groups.size());
+  for (const auto& [key, group] : groups) {
     const auto& [site, matched] = key;
+    answers_of[group].reserve(input.ports.size());
     for (const auto& port : input.ports) {
       std::vector<size_t> applicable;
       for (auto r : matched) {
         if (matches_port(input.rules[r], port)) applicable.push_back(r);
       }
-      // The answer per source zone, shared by every device of the group.
-      std::vector<ZoneReach> answers;
+      std::vector<ZoneReach>& answers = answers_of[group].emplace_back();
       for (size_t z = 0; z < zone_count; ++z) {
-        if (!site.empty() && input.zones[z].site != site) continue;
+        if (site != sites.size() && zone_site[z] != site) continue;
         ZoneReach reach;
         reach.zone_id = input.zones[z].id;
         if (report.flat_network) {
           reach.reach = Reach::kReachable;
-          reach.rule = "no firewall rule known (flat network)";
-          answers.push_back(std::move(reach));
+          reach.decider = Decider::kFlatNetwork;
+          answers.push_back(reach);
           continue;
         }
         AddressSet remaining = zone_sets[z];
         if (remaining.empty()) {
-          reach.rule = "the zone has no known network";
-          answers.push_back(std::move(reach));
+          reach.decider = Decider::kZoneWithoutNetwork;
+          answers.push_back(reach);
           continue;
         }
-        const FirewallRule* first_drop = nullptr;
+        int first_drop = -1;
         bool dropped_some = false;
         for (size_t r : applicable) {
           const Relation rel = src_rel[z][r];
@@ -307,50 +323,68 @@ ExposureReport analyse_exposure(const ExposureInput& input) {
           const auto& rule = input.rules[r];
           if (rule.action == Action::kAccept) {
             reach.reach = !dropped_some && hit == remaining ? Reach::kReachable : Reach::kPartly;
-            reach.rule = rule_label(rule);
-            reach.rule_id = rule.id;
+            reach.decider = Decider::kRule;
+            reach.rule = static_cast<int>(r);
             break;
           }
-          if (first_drop == nullptr) first_drop = &rule;
+          if (first_drop < 0) first_drop = static_cast<int>(r);
           dropped_some = true;
           remaining = remaining.minus(hit);
           if (remaining.empty()) break;
         }
-        if (reach.rule.empty()) {
-          if (first_drop != nullptr) {
-            reach.rule = rule_label(*first_drop);
-            reach.rule_id = first_drop->id;
-          } else {
-            reach.rule = "no rule matches (denied by default)";
-          }
+        if (reach.decider != Decider::kRule && first_drop >= 0) {
+          reach.decider = Decider::kRule;
+          reach.rule = first_drop;
         }
-        answers.push_back(std::move(reach));
-      }
-      for (size_t d : members) {
-        const auto& device = input.devices[d];
-        PortExposure e;
-        e.device_id = device.device_id;
-        e.device_ip = device.ip;
-        e.device_zone_id = device.zone_id;
-        e.port = port;
-        e.zones = answers;
-        for (auto& z : e.zones) {
-          if (z.zone_id == device.zone_id && device.zone_id != 0) {
-            z.reach = Reach::kReachable;
-            z.rule = "same zone (no firewall between hosts of one VLAN)";
-            z.rule_id = 0;
-          }
-        }
-        report.exposures.push_back(std::move(e));
+        answers.push_back(reach);
       }
     }
   }
-  std::sort(report.exposures.begin(), report.exposures.end(),
-            [](const PortExposure& a, const PortExposure& b) {
-              return std::tie(a.device_id, a.device_ip, a.port.port, a.port.protocol) <
-                     std::tie(b.device_id, b.device_ip, b.port.port, b.port.protocol);
-            });
+
+  report.exposures.reserve(input.devices.size() * input.ports.size());
+  for (size_t d = 0; d < input.devices.size(); ++d) {
+    const auto& device = input.devices[d];
+    for (size_t p = 0; p < input.ports.size(); ++p) {
+      PortExposure& e = report.exposures.emplace_back();
+      e.device_id = device.device_id;
+      e.device_ip = device.ip;
+      e.device_zone_id = device.zone_id;
+      e.port = input.ports[p];
+      e.zones = answers_of[group_of[d]][p];
+      for (auto& z : e.zones) {
+        if (z.zone_id == device.zone_id && device.zone_id != 0) {
+          z.reach = Reach::kReachable;
+          z.decider = Decider::kSameZone;
+          z.rule = -1;
+        }
+      }
+    }
+  }
   return report;
+}
+
+std::vector<RuleFinding> find_rule_anomalies(const ExposureInput& input) {
+  return find_shadowed(input, compile_rules(input));
+}
+
+std::string decided_by(const ExposureInput& input, const ZoneReach& reach) {
+  switch (reach.decider) {
+    case Decider::kRule:
+      return rule_label(input.rules.at(static_cast<size_t>(reach.rule)));
+    case Decider::kSameZone:
+      return "same zone (no firewall between hosts of one VLAN)";
+    case Decider::kNoRuleMatches:
+      return "no rule matches (denied by default)";
+    case Decider::kFlatNetwork:
+      return "no firewall rule known (flat network)";
+    case Decider::kZoneWithoutNetwork:
+      return "the zone has no known network";
+  }
+  return "?";
+}
+
+std::int64_t deciding_rule_id(const ExposureInput& input, const ZoneReach& reach) {
+  return reach.decider == Decider::kRule ? input.rules.at(static_cast<size_t>(reach.rule)).id : 0;
 }
 
 std::vector<PortOfInterest> ports_named_in(std::string_view text) {

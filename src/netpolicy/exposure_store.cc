@@ -93,6 +93,7 @@ Result<std::pair<ExposureInput, ExposureReport>> exposure_of(store::Store& store
     input.ports.push_back({Protocol::kTcp, *query.port, fmt::format("{}/tcp", *query.port), {}});
   }
   ExposureReport report = analyse_exposure(input);
+  report.rule_findings = find_rule_anomalies(input);
   return std::pair{std::move(input), std::move(report)};
 }
 
@@ -134,7 +135,8 @@ Result<std::vector<MitigationCheck>> check_mitigations(store::Store& store) {
         check.in_place = false;
         check.evidence.push_back(fmt::format("{}/{} on {} {} from {} ({})", e.port.port,
                                              to_string(e.port.protocol), e.device_ip.to_string(),
-                                             to_string(z.reach), zone_names[z.zone_id], z.rule));
+                                             to_string(z.reach), zone_names[z.zone_id],
+                                             decided_by(input, z)));
       }
     }
     if (report.flat_network) {

@@ -33,14 +33,21 @@ struct ExposureInput {
 enum class Reach { kReachable, kPartly, kBlocked };
 std::string_view to_string(Reach r);  // "reachable", "partly", "blocked"
 
+// What decides a zone's answer: a rule (the first accepting one when some address of the
+// zone gets through, else the first dropping one), or no rule at all.
+enum class Decider { kRule, kSameZone, kNoRuleMatches, kFlatNetwork, kZoneWithoutNetwork };
+
 struct ZoneReach {
   std::int64_t zone_id = 0;
   Reach reach = Reach::kBlocked;
-  // The rule that decides: the first accepting one when some address of the zone gets
-  // through, else the first dropping one. "same zone" and "no rule" are said as such.
-  std::string rule;
-  std::int64_t rule_id = 0;
+  Decider decider = Decider::kNoRuleMatches;
+  int rule = -1;  // index into ExposureInput::rules when decider is kRule
 };
+
+// "core#50 'office-smb' (accept)", "same zone (no firewall between hosts of one VLAN)"...
+std::string decided_by(const ExposureInput& input, const ZoneReach& reach);
+// The deciding rule's stored id, 0 when no rule decides.
+std::int64_t deciding_rule_id(const ExposureInput& input, const ZoneReach& reach);
 
 struct PortExposure {
   std::int64_t device_id = 0;
@@ -59,13 +66,16 @@ struct RuleFinding {
 };
 
 struct ExposureReport {
-  std::vector<PortExposure> exposures;
-  std::vector<RuleFinding> rule_findings;
+  std::vector<PortExposure> exposures;     // per device (input order), then per port
+  std::vector<RuleFinding> rule_findings;  // filled by exposure_of (find_rule_anomalies)
   bool flat_network = false;  // no firewall rule known: every zone reaches every device
 };
 
 // Analyses every (device, port) of the input. Pure: no store, for tests and benchmarks.
 ExposureReport analyse_exposure(const ExposureInput& input);
+// Rules that can never decide: every packet they match is matched by one earlier rule of the
+// same ruleset ("shadowed" when that rule's action differs, "redundant" when it is the same).
+std::vector<RuleFinding> find_rule_anomalies(const ExposureInput& input);
 
 struct ExposureQuery {
   std::optional<std::int64_t> device_id;
