@@ -80,28 +80,29 @@ int zones_list(AppContext& ctx, bool as_json) {
   return 0;
 }
 
-int zones_set(AppContext& ctx, const std::string& name,
-              const std::vector<std::string>& assignments) {
-  auto zone = np::find_zone(*ctx.store, name);
-  if (!zone) return fail_with(zone.error());
+struct ZoneChange {
   std::optional<np::ZoneKind> kind;
   std::optional<std::vector<np::IpPrefix>> networks;
+};
+
+// kind=... networks=... as given to `zones set` and `zones add`.
+core::Result<ZoneChange> parse_zone_change(const std::vector<std::string>& assignments) {
+  ZoneChange change;
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
     const std::string key = a.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : a.substr(eq + 1);
     if (key == "kind") {
-      kind = np::parse_zone_kind(value);
-      if (!kind) {
-        return fail_with(
-            {core::ErrorCode::kUsage,
-             fmt::format("kind '{}': expected medical, clinical, office, servers, dmz, "
-                         "internet or other",
-                         value),
-             a});
+      change.kind = np::parse_zone_kind(value);
+      if (!change.kind) {
+        return core::fail(core::ErrorCode::kUsage,
+                          fmt::format("kind '{}': expected medical, clinical, office, servers, "
+                                      "dmz, internet or other",
+                                      value),
+                          a);
       }
     } else if (key == "networks") {
-      networks.emplace();
+      change.networks.emplace();
       size_t start = 0;
       while (start <= value.size() && !value.empty()) {
         const auto comma = value.find(',', start);
@@ -109,21 +110,46 @@ int zones_set(AppContext& ctx, const std::string& name,
             value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         auto prefix = np::parse_prefix(item);
         if (!prefix) {
-          return fail_with({core::ErrorCode::kUsage, fmt::format("'{}' is not a prefix", item), a});
+          return core::fail(core::ErrorCode::kUsage, fmt::format("'{}' is not a prefix", item), a);
         }
-        networks->push_back(*prefix);
+        change.networks->push_back(*prefix);
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
     } else {
-      return fail_with(
-          {core::ErrorCode::kUsage, fmt::format("unknown key '{}' (kind, networks)", key), a});
+      return core::fail(core::ErrorCode::kUsage,
+                        fmt::format("unknown key '{}' (kind, networks)", key), a);
     }
   }
+  return change;
+}
+
+int zones_add(AppContext& ctx, const std::string& site, const std::string& name,
+              const std::vector<std::string>& assignments) {
+  auto id = site_id(ctx, site);
+  if (!id) return fail_with(id.error());
+  auto change = parse_zone_change(assignments);
+  if (!change) return fail_with(change.error());
+  return in_transaction(ctx, [&]() -> core::Status {
+    auto zone = np::create_zone(*ctx.store, *id, name, change->kind.value_or(np::ZoneKind::kOther),
+                                change->networks.value_or(std::vector<np::IpPrefix>{}), actor());
+    if (!zone) return tl::unexpected(zone.error());
+    return {};
+  });
+}
+
+int zones_set(AppContext& ctx, const std::string& name,
+              const std::vector<std::string>& assignments) {
+  auto zone = np::find_zone(*ctx.store, name);
+  if (!zone) return fail_with(zone.error());
+  auto change = parse_zone_change(assignments);
+  if (!change) return fail_with(change.error());
   const auto who = actor();
   return in_transaction(ctx, [&]() -> core::Status {
-    if (kind) VIGIE_TRY(np::set_zone_kind(*ctx.store, zone->id, *kind, who));
-    if (networks) VIGIE_TRY(np::set_zone_networks(*ctx.store, zone->id, *networks, who));
+    if (change->kind) VIGIE_TRY(np::set_zone_kind(*ctx.store, zone->id, *change->kind, who));
+    if (change->networks) {
+      VIGIE_TRY(np::set_zone_networks(*ctx.store, zone->id, *change->networks, who));
+    }
     return {};
   });
 }
@@ -443,6 +469,11 @@ NetpolicyCommands::NetpolicyCommands(CLI::App& app) {
                    "networks=PREFIX[,PREFIX...]")
       ->required();
 
+  zones_add_ = zones->add_subcommand("add", "Add a zone without devices (DMZ, Internet, vendor)");
+  zones_add_->add_option("SITE", site_, "Site name")->required();
+  zones_add_->add_option("ZONE", zone_, "Zone name")->required();
+  zones_add_->add_option("ASSIGNMENTS", assignments_, "kind=... networks=PREFIX[,PREFIX...]");
+
   auto* roles =
       app.add_subcommand("roles", "Which addresses play which role at a site (PACS, NTP...)");
   roles->require_subcommand(1);
@@ -494,6 +525,7 @@ NetpolicyCommands::NetpolicyCommands(CLI::App& app) {
 std::optional<int> NetpolicyCommands::run(AppContext& ctx) const {
   if (zones_list_->parsed()) return zones_list(ctx, json_);
   if (zones_set_->parsed()) return zones_set(ctx, zone_, assignments_);
+  if (zones_add_->parsed()) return zones_add(ctx, site_, zone_, assignments_);
   if (roles_bind_->parsed() || roles_unbind_->parsed()) {
     auto site = site_id(ctx, site_);
     if (!site) return fail_with(site.error());

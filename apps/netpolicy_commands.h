@@ -22,6 +22,7 @@ class NetpolicyCommands {
  private:
   CLI::App* zones_list_ = nullptr;
   CLI::App* zones_set_ = nullptr;
+  CLI::App* zones_add_ = nullptr;
   CLI::App* roles_bind_ = nullptr;
   CLI::App* roles_unbind_ = nullptr;
   CLI::App* roles_list_ = nullptr;

@@ -271,6 +271,33 @@ Result<Zone> find_zone(store::Store& store, std::string_view name) {
   return *found.front();
 }
 
+Result<std::int64_t> create_zone(store::Store& store, std::int64_t site_id, std::string_view name,
+                                 ZoneKind kind, const std::vector<IpPrefix>& networks,
+                                 const Actor& actor) {
+  const std::string norm = inventory::normalize_words(name);
+  if (norm.empty()) return core::fail(ErrorCode::kInvalidInput, "a zone needs a name");
+  VIGIE_TRY(store.lock_table("zones"));
+  const Value key[] = {site_id, norm};
+  auto exists =
+      store.query_int("SELECT COUNT(*) FROM zones WHERE site_id = ? AND name_norm = ?", key);
+  if (!exists) return tl::unexpected(exists.error());
+  if (*exists > 0) {
+    return core::fail(ErrorCode::kConflict,
+                      fmt::format("zone '{}' already exists at this site", name));
+  }
+  auto id = store.next_id("zones");
+  if (!id) return tl::unexpected(id.error());
+  const std::string trust = kind == ZoneKind::kInternet ? "untrusted" : "unknown";
+  const Value row[] = {*id, site_id, std::string(name), norm, trust};
+  VIGIE_TRY(store.execute(
+      "INSERT INTO zones (id, site_id, name, name_norm, trust) VALUES (?, ?, ?, ?, ?)", row));
+  VIGIE_TRY(audit_change(store, actor, "netpolicy.zone.create", fmt::format("zone:{}", *id),
+                         {{"site_id", site_id}, {"name", name}}));
+  VIGIE_TRY(set_zone_kind(store, *id, kind, actor));
+  if (!networks.empty()) VIGIE_TRY(set_zone_networks(store, *id, networks, actor));
+  return *id;
+}
+
 Status set_zone_kind(store::Store& store, std::int64_t zone_id, ZoneKind kind, const Actor& actor) {
   const Value params[] = {zone_id};
   VIGIE_TRY(store.execute("DELETE FROM zone_policies WHERE zone_id = ?", params));

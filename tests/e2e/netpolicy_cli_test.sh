@@ -39,6 +39,13 @@ jq -e 'length > 0 and any(.[]; .in_place == false and (.evidence | length) > 0)
        and any(.[]; .in_place == true)' "$work/mit.json" >/dev/null ||
   fail "mitigation checks: $(jq -c '.[0]' "$work/mit.json")"
 
+# A finding at Hôpital Nord, where rule 210 blocks the ports: "mitigated" is accepted as checked.
+nord=$(jq -r '[.[] | select(.in_place == true)][0].finding_id' "$work/mit.json")
+vigie findings set "$nord" status=mitigated >/dev/null
+vigie findings history "$nord" --json | jq -e '.[-1].status == "mitigated" and
+  (.[-1].note | test("checked: 139/tcp, 445/tcp, 3389/tcp blocked"))' >/dev/null ||
+  fail "checked mitigation: $(vigie findings history "$nord" --json)"
+
 # A bad firewall file is refused with its position and changes nothing.
 vigie firewall list --json >"$work/rules.before"
 printf 'name,source,destination,protocol,ports,action\nok,any,any,tcp,445,drop\nbad,any,Cuisine,tcp,445,drop\n' \
@@ -73,13 +80,21 @@ rc_bind=$?
 set -e
 [ "$rc_kind" = 2 ] || fail "bad kind: exit $rc_kind"
 [ "$rc_bind" = 1 ] || fail "bad role address: exit $rc_bind"
+vigie zones add "Hôpital Saint-Éloi" DMZ kind=dmz networks=10.1.200.0/24 >/dev/null
+set +e
+vigie zones add "Hôpital Saint-Éloi" dmz 2>/dev/null
+rc_dup=$?
+set -e
+[ "$rc_dup" = 1 ] || fail "duplicate zone: exit $rc_dup"
+vigie zones list --json | jq -e 'any(.[]; .name == "DMZ" and .kind == "dmz" and
+  .networks == ["10.1.200.0/24"])' >/dev/null || fail "DMZ zone not listed"
 vigie roles bind "Hôpital Saint-Éloi" dicom-print pacs-print.chu.example
 vigie roles list --site "Hôpital Saint-Éloi" --json >"$work/roles.json"
 jq -e 'any(.[]; .role == "dicom-print" and .kind == "dns" and .resolved == [])
        and any(.[]; .role == "pacs" and .address == "10.1.150.22")' "$work/roles.json" >/dev/null ||
   fail "roles: $(cat "$work/roles.json")"
 sqlite3 "$work/home/vigie.db" "SELECT action FROM audit_log ORDER BY id" >"$work/audit"
-for action in netpolicy.firewall.import netpolicy.zone.kind netpolicy.zone.networks netpolicy.role.bind; do
+for action in netpolicy.firewall.import netpolicy.zone.create netpolicy.zone.kind netpolicy.zone.networks netpolicy.role.bind; do
   grep -qx "$action" "$work/audit" || fail "no audit entry $action"
 done
 echo "netpolicy CLI: ok"

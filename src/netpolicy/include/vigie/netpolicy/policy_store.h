@@ -42,6 +42,11 @@ Result<std::optional<Profile>> find_profile(store::Store& store, std::string_vie
 Result<std::vector<Zone>> load_zones(store::Store& store);
 // "site/zone" or a zone name unique across sites.
 Result<Zone> find_zone(store::Store& store, std::string_view name);
+// Creates a zone that has no device of the inventory (a DMZ, the Internet, a vendor's
+// network) so that rules and exposure can name it. Returns its id.
+Result<std::int64_t> create_zone(store::Store& store, std::int64_t site_id, std::string_view name,
+                                 ZoneKind kind, const std::vector<IpPrefix>& networks,
+                                 const Actor& actor);
 Status set_zone_kind(store::Store& store, std::int64_t zone_id, ZoneKind kind, const Actor& actor);
 Status set_zone_networks(store::Store& store, std::int64_t zone_id,
                          const std::vector<IpPrefix>& networks, const Actor& actor);
