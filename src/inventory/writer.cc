@@ -10,9 +10,10 @@ namespace {
 using core::ErrorCode;
 using store::Value;
 
+// A view: the values built here are consumed before the text they name changes.
 Value text_or_null(const std::string& s) {
   if (s.empty()) return nullptr;
-  return s;
+  return std::string_view(s);
 }
 
 Value int_or_null(const std::optional<int>& v) {
@@ -291,9 +292,9 @@ bool DeviceWriter::insert_interfaces(std::int64_t device_id,
                                      const std::vector<Interface>& interfaces) {
   for (const Interface& i : interfaces) {
     if (i.ip.empty() && i.mac.empty() && i.hostname.empty()) continue;
-    Value row[] = {next_interface_id_++,     device_id,
-                   text_or_null(i.ip),       text_or_null(i.mac),
-                   text_or_null(i.hostname), int_or_null(i.vlan)};
+    const Value row[] = {next_interface_id_++,     device_id,
+                         text_or_null(i.ip),       text_or_null(i.mac),
+                         text_or_null(i.hostname), int_or_null(i.vlan)};
     if (auto st = interfaces_->add(row); !st) return store_error(st.error());
     if (addresses_loaded_) {
       if (!i.ip.empty()) by_ip_[i.ip] = device_id;
@@ -346,7 +347,7 @@ bool DeviceWriter::update_device(std::int64_t id, const Device& d, const FieldMa
   return insert_interfaces(id, d.interfaces);
 }
 
-bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& where) {
+bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::string& where) {
   ++result_.summary.records;
   if (options_.on_progress && result_.summary.records % options_.progress_every == 0) {
     options_.on_progress(result_.summary.records);
@@ -378,36 +379,36 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
   auto product = product_id(d);
   if (!product) return false;
   ++result_.summary.created;
-  d.id = next_device_id_++;
-  // The device is ours: its strings move into the row instead of being copied.
-  auto text = [](std::string& s) -> Value {
+  std::int64_t id = next_device_id_++;
+  // Views of the device's text: the inserter copies what it keeps.
+  auto text = [](const std::string& s) -> Value {
     if (s.empty()) return nullptr;
-    return std::move(s);
+    return std::string_view(s);
   };
-  Value row[] = {d.id,
-                 std::move(d.vendor),
-                 std::move(d.product),
-                 *product,
-                 text(d.part_number),
-                 text(d.serial_number),
-                 text(d.udi),
-                 text(d.software_version),
-                 text(d.hardware_revision),
-                 text(d.os),
-                 id_or_null(place.site),
-                 id_or_null(place.zone),
-                 text(d.location),
-                 text(d.owner),
-                 to_string(d.criticality),
-                 to_string(d.status),
-                 text(d.new_owner),
-                 std::int64_t{d.remote_service ? 1 : 0},
-                 text(d.maintenance_contract),
-                 std::int64_t{d.identified ? 1 : 0},
-                 std::string_view(now_),
-                 std::string_view(now_)};
+  const Value row[] = {id,
+                       std::string_view(d.vendor),
+                       std::string_view(d.product),
+                       *product,
+                       text(d.part_number),
+                       text(d.serial_number),
+                       text(d.udi),
+                       text(d.software_version),
+                       text(d.hardware_revision),
+                       text(d.os),
+                       id_or_null(place.site),
+                       id_or_null(place.zone),
+                       text(d.location),
+                       text(d.owner),
+                       to_string(d.criticality),
+                       to_string(d.status),
+                       text(d.new_owner),
+                       std::int64_t{d.remote_service ? 1 : 0},
+                       text(d.maintenance_contract),
+                       std::int64_t{d.identified ? 1 : 0},
+                       std::string_view(now_),
+                       std::string_view(now_)};
   if (auto st = devices_->add(row); !st) return store_error(st.error());
-  return insert_interfaces(d.id, d.interfaces);
+  return insert_interfaces(id, d.interfaces);
 }
 
 bool DeviceWriter::resolve_place(const Device& d, const FieldMask& present,

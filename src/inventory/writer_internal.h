@@ -29,7 +29,7 @@ class DeviceWriter {
   bool begin(std::string source = {}, bool bulk = false);
   // Adds or updates one device read at `where`; `present` lists the fields the source gave.
   // Returns false when the import must stop (an error and not in report mode).
-  bool add(Device device, const FieldMask& present, const std::string& where);
+  bool add(const Device& device, const FieldMask& present, const std::string& where);
   // Updates device `id` (e.g. `vigie devices set`) under the same rules as add().
   bool update(std::int64_t id, const Device& device, const FieldMask& present,
               const std::string& where);
