@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include "import_test_support.h"
 
 namespace vigie::inventory {
@@ -140,9 +142,13 @@ TEST_P(InventoryTest, ReusedRowsKeepNothingOfThePreviousRow) {
       "vendor,product,serial_number,ip,hostname,zone_vlan,status,new_owner,site,zone\n";
   for (int i = 0; i < 10000; ++i) {
     std::string n = std::to_string(i);
-    csv += i % 2 == 0 ? "GE,B450," + n + ",10.0." + std::to_string(i / 256) + "." +
-                            std::to_string(i % 256) + ",h" + n + ",12,sold,Clinique,S,Z\n"
-                      : "GE,B450," + n + ",,,,,,,\n";
+    csv += "GE,B450,";
+    csv += n;
+    if (i % 2 == 0) {
+      csv += fmt::format(",10.0.{}.{},h{},12,sold,Clinique,S,Z\n", i / 256, i % 256, n);
+    } else {
+      csv += ",,,,,,,\n";
+    }
   }
   auto r = import_text("reuse.csv", csv);
   ASSERT_TRUE(r.ok()) << errors_of(r);
