@@ -17,9 +17,40 @@ using core::ErrorCode;
 
 struct ParsedRow {
   Device device;
-  std::string where;
-  std::optional<core::Error> error;  // the row was refused; `device` is empty
+  size_t line = 0;
+  std::optional<core::Error> error;  // the row was refused; `device` is incomplete
 };
+
+// Rows of a batch are reused from batch to batch: their strings keep their capacity, so that
+// parsing a row allocates nothing once the first batches have been filled.
+struct Batch {
+  std::vector<ParsedRow> rows;
+  size_t size = 0;
+  ParsedRow& next() {
+    if (size == rows.size()) rows.emplace_back();
+    return rows[size++];
+  }
+};
+
+// Empties a device for the next row, keeping the capacity of its strings.
+void reset(Device& d) {
+  static_assert(sizeof(Device) == 672, "a field was added to Device: reset it here");
+  for (std::string* s :
+       {&d.vendor, &d.vendor_norm, &d.product, &d.product_norm, &d.part_number, &d.serial_number,
+        &d.udi, &d.software_version, &d.hardware_revision, &d.os, &d.site, &d.zone, &d.location,
+        &d.owner, &d.new_owner, &d.maintenance_contract, &d.created_at, &d.updated_at}) {
+    s->clear();
+  }
+  d.id = 0;
+  d.zone_vlan.reset();
+  d.zone_trust = Trust::kUnknown;
+  d.criticality = Criticality::kOther;
+  d.status = DeviceStatus::kInService;
+  d.remote_service = false;
+  d.identified = true;
+  d.interfaces.clear();
+  d.open_ports.clear();
+}
 
 constexpr size_t kBatchRows = 4096;
 constexpr size_t kBatchesInFlight = 4;
@@ -28,7 +59,7 @@ constexpr size_t kBatchesInFlight = 4;
 class RowQueue {
  public:
   // Blocks while the queue is full; false when the consumer closed it.
-  bool push(std::vector<ParsedRow> batch) {
+  bool push(Batch batch) {
     std::unique_lock lock(mutex_);
     not_full_.wait(lock, [&] { return closed_ || batches_.size() < kBatchesInFlight; });
     if (closed_) return false;
@@ -37,7 +68,7 @@ class RowQueue {
     return true;
   }
   // Blocks until a batch arrives; false at the end of input.
-  bool pop(std::vector<ParsedRow>& out) {
+  bool pop(Batch& out) {
     std::unique_lock lock(mutex_);
     not_empty_.wait(lock, [&] { return !batches_.empty() || done_ || closed_; });
     if (batches_.empty()) return false;
@@ -46,18 +77,18 @@ class RowQueue {
     not_full_.notify_one();
     return true;
   }
-  // Hands a consumed batch back so that its storage is reused: a batch is a few MiB, which
-  // malloc would otherwise map and unmap (and the kernel zero) every time.
-  void recycle(std::vector<ParsedRow> batch) {
-    batch.clear();
+  // Hands a consumed batch back so that its rows are reused (and freed, at the end, by the
+  // thread that allocated them).
+  void recycle(Batch batch) {
+    batch.size = 0;
     std::lock_guard lock(mutex_);
-    if (spare_.size() < kBatchesInFlight) spare_.push_back(std::move(batch));
+    if (spare_.size() < kBatchesInFlight + 1) spare_.push_back(std::move(batch));
   }
-  std::vector<ParsedRow> fresh_batch() {
+  Batch fresh_batch() {
     std::lock_guard lock(mutex_);
     if (spare_.empty()) {
-      std::vector<ParsedRow> batch;
-      batch.reserve(kBatchRows);
+      Batch batch;
+      batch.rows.reserve(kBatchRows);
       return batch;
     }
     auto batch = std::move(spare_.back());
@@ -80,8 +111,8 @@ class RowQueue {
   std::mutex mutex_;
   std::condition_variable not_full_;
   std::condition_variable not_empty_;
-  std::deque<std::vector<ParsedRow>> batches_;
-  std::vector<std::vector<ParsedRow>> spare_;
+  std::deque<Batch> batches_;
+  std::vector<Batch> spare_;
   bool done_ = false;
   bool closed_ = false;
 };
@@ -91,7 +122,7 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
                 const std::stop_token& stop) {
   const std::string& file = reader.file_name();
   std::vector<std::string_view> fields;
-  std::vector<ParsedRow> batch = queue.fresh_batch();
+  Batch batch = queue.fresh_batch();
   auto flush = [&] {
     bool ok = queue.push(std::move(batch));
     batch = queue.fresh_batch();
@@ -100,30 +131,32 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
   while (!stop.stop_requested()) {
     auto got = reader.next(fields);
     if (!got) {  // malformed CSV: the reader cannot resynchronise, so this is the last row
-      batch.push_back({{}, {}, got.error()});
+      ParsedRow& row = batch.next();
+      row.error = got.error();
       break;
     }
     if (!*got) break;
-    ParsedRow row;
-    row.where = fmt::format("{}:{}", file, reader.line());
+    ParsedRow& row = batch.next();
+    reset(row.device);
+    row.error.reset();
+    row.line = reader.line();
     if (fields.size() != columns.size()) {
       row.error = core::Error{ErrorCode::kInvalidInput,
                               fmt::format("expected {} fields as in the header, found {}",
                                           columns.size(), fields.size()),
-                              row.where};
+                              fmt::format("{}:{}", file, row.line)};
     }
     for (size_t i = 0; i < fields.size() && !row.error; ++i) {
       if (!columns[i]) continue;
       if (auto why = set_field(row.device, *columns[i], fields[i])) {
         row.error =
             core::Error{ErrorCode::kInvalidInput, fmt::format("column '{}': {}", names[i], *why),
-                        fmt::format("{}:{}:column {}", file, reader.line(), i + 1)};
+                        fmt::format("{}:{}:column {}", file, row.line, i + 1)};
       }
     }
-    batch.push_back(std::move(row));
-    if (batch.size() == kBatchRows && !flush()) return;
+    if (batch.size == kBatchRows && !flush()) return;
   }
-  if (!batch.empty()) flush();
+  if (batch.size > 0) flush();
   queue.finish();
 }
 
@@ -184,11 +217,20 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
   RowQueue queue;
   std::jthread parser(
       [&](const std::stop_token& stop) { parse_rows(*reader, columns, names, queue, stop); });
-  std::vector<ParsedRow> batch;
+  const std::string& file = reader->file_name();
+  Batch batch;
+  std::string where;
   while (queue.pop(batch)) {
-    for (ParsedRow& row : batch) {
-      bool go_on = row.error ? writer.reject(std::move(*row.error))
-                             : writer.add(std::move(row.device), present, row.where);
+    for (size_t i = 0; i < batch.size; ++i) {
+      ParsedRow& row = batch.rows[i];
+      bool go_on = true;
+      if (row.error) {
+        go_on = writer.reject(std::move(*row.error));
+      } else {
+        where.clear();
+        fmt::format_to(std::back_inserter(where), "{}:{}", file, row.line);
+        go_on = writer.add(row.device, present, where);
+      }
       if (!go_on) {
         parser.request_stop();
         queue.close();

@@ -4,6 +4,10 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <unordered_map>
 
 #include "vigie/core/text.h"
 #include "vigie/inventory/normalize.h"
@@ -150,6 +154,55 @@ std::optional<std::string> set_interfaces(Device& d, std::string_view value, Set
 
 constexpr size_t kMaxFieldBytes = 512;
 
+// Imports repeat a few vendor and product spellings on every row: their normal forms are
+// remembered per thread instead of being computed again (bounded: past kMaxCached spellings,
+// new ones are normalised every time).
+constexpr size_t kMaxCached = 4096;
+
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using NormCache = std::unordered_map<std::string, std::string, TextHash, std::equal_to<>>;
+
+template <class Normalize>
+const std::string& cached(NormCache& cache, std::string_view key, Normalize normalize) {
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (cache.size() >= kMaxCached) {
+    thread_local std::string uncached;
+    uncached = normalize();
+    return uncached;
+  }
+  return cache.emplace(std::string(key), normalize()).first->second;
+}
+
+const std::string& vendor_norm_of(std::string_view vendor) {
+  thread_local NormCache cache;
+  return cached(cache, vendor, [&] { return normalize_vendor(vendor); });
+}
+
+const std::string& product_norm_of(std::string_view vendor_norm, std::string_view product) {
+  thread_local NormCache cache;
+  thread_local std::string key;
+  key.assign(vendor_norm);
+  key += '\x1f';
+  key += product;
+  return cached(cache, key, [&] { return normalize_product(vendor_norm, product); });
+}
+
+// Most fields are plain ASCII: checked eight bytes at a time before the full UTF-8 check.
+bool is_ascii(std::string_view text) {
+  size_t i = 0;
+  std::uint64_t high = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, 8);
+    high |= word;
+  }
+  for (; i < text.size(); ++i) high |= static_cast<unsigned char>(text[i]);
+  return (high & 0x8080808080808080ULL) == 0;
+}
+
 }  // namespace
 
 std::string_view to_string(Criticality c) {
@@ -250,18 +303,18 @@ std::optional<std::string> set_field(Device& d, Field field, std::string_view ra
   if (value.size() > kMaxFieldBytes) {
     return fmt::format("value longer than {} bytes", kMaxFieldBytes);
   }
-  if (auto bad = core::find_invalid_utf8(value)) {
+  if (auto bad = is_ascii(value) ? std::nullopt : core::find_invalid_utf8(value)) {
     return fmt::format("invalid UTF-8 at byte {}", *bad);
   }
   switch (field) {
     case Field::kVendor:
       d.vendor = value;
-      d.vendor_norm = normalize_vendor(value);
-      if (!d.product.empty()) d.product_norm = normalize_product(d.vendor_norm, d.product);
+      d.vendor_norm = vendor_norm_of(value);
+      if (!d.product.empty()) d.product_norm = product_norm_of(d.vendor_norm, d.product);
       return std::nullopt;
     case Field::kProduct:
       d.product = value;
-      d.product_norm = normalize_product(d.vendor_norm, value);
+      d.product_norm = product_norm_of(d.vendor_norm, value);
       return std::nullopt;
     case Field::kPartNumber:
       d.part_number = value;

@@ -1,5 +1,9 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
 #include "vigie/core/time.h"
 #include "vigie/inventory/normalize.h"
 #include "writer_internal.h"
@@ -10,9 +14,10 @@ namespace {
 using core::ErrorCode;
 using store::Value;
 
+// A view: the values built here are consumed before the text they name changes.
 Value text_or_null(const std::string& s) {
   if (s.empty()) return nullptr;
-  return s;
+  return std::string_view(s);
 }
 
 Value int_or_null(const std::optional<int>& v) {
@@ -83,40 +88,97 @@ const UpdateColumn kUpdateColumns[] = {
      [](const Device& d) { return text_or_null(d.maintenance_contract); }},
 };
 
-// FNV-1a, 64 bits: the second, independent half of an identity digest.
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
+// A 64-bit hash independent of std::hash (other constants, eight bytes at a time): the
+// second half of an identity digest.
+std::uint64_t second_hash(std::string_view s) {
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t h = 0x243F6A8885A308D3ULL ^ (s.size() * kMul);
+  auto mix = [&](std::uint64_t word) {
+    h ^= word;
+    h *= kMul;
+    h ^= h >> 29;
+  };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, 8);
+    mix(word);
   }
-  return h;
+  if (i < s.size()) {
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+    mix(tail);
+  }
+  h ^= h >> 32;
+  h *= 0xD6E8FEB86659FD93ULL;
+  return h ^ (h >> 32);
 }
 
 }  // namespace
 
-DeviceWriter::Digest DeviceWriter::digest(std::string_view key) {
-  return {std::hash<std::string_view>{}(key), fnv1a(key)};
+SeenDigests::Digest SeenDigests::digest(std::string_view key) {
+  Digest d{std::hash<std::string_view>{}(key), second_hash(key)};
+  if (d == Digest{}) d.b = 1;  // {0, 0} marks an empty slot
+  return d;
 }
 
-std::string identity_key(const Device& d) {
-  std::string suffix;
-  if (!d.serial_number.empty()) {
-    suffix = "s" + d.serial_number;
-  } else if (!d.interfaces.empty() && !d.interfaces.front().hostname.empty()) {
-    suffix = "h" + d.interfaces.front().hostname;
-  } else if (!d.interfaces.empty() && !d.interfaces.front().ip.empty()) {
-    suffix = "i" + d.interfaces.front().ip;
-  } else {
-    return {};
+std::optional<std::string_view> SeenDigests::insert(Digest digest, std::string_view where) {
+  if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+  size_t mask = slots_.size() - 1;
+  for (size_t i = digest.a & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (slot.digest == digest) {
+      return std::string_view(wheres_).substr(slot.where_offset, slot.where_size);
+    }
+    if (slot.digest != Digest{}) continue;
+    slot.digest = digest;
+    // Positions past 4 GiB of positions (hundreds of millions of rows) are not kept.
+    if (wheres_.size() + where.size() <= UINT32_MAX) {
+      slot.where_offset = static_cast<std::uint32_t>(wheres_.size());
+      slot.where_size = static_cast<std::uint32_t>(where.size());
+      wheres_ += where;
+    }
+    ++used_;
+    return std::nullopt;
   }
-  std::string key;
-  key.reserve(d.vendor_norm.size() + d.product_norm.size() + suffix.size() + 2);
+}
+
+void SeenDigests::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::max<size_t>(old.size() * 2, 1024), Slot{});
+  size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.digest == Digest{}) continue;
+    size_t i = s.digest.a & mask;
+    while (slots_[i].digest != Digest{}) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void identity_key(const Device& d, std::string& key) {
+  key.clear();
+  char kind = 0;
+  const std::string* value = nullptr;
+  if (!d.serial_number.empty()) {
+    kind = 's', value = &d.serial_number;
+  } else if (!d.interfaces.empty() && !d.interfaces.front().hostname.empty()) {
+    kind = 'h', value = &d.interfaces.front().hostname;
+  } else if (!d.interfaces.empty() && !d.interfaces.front().ip.empty()) {
+    kind = 'i', value = &d.interfaces.front().ip;
+  } else {
+    return;
+  }
   key += d.vendor_norm;
   key += '\x1f';
   key += d.product_norm;
   key += '\x1f';
-  key += suffix;
+  key += kind;
+  key += *value;
+}
+
+std::string identity_key(const Device& d) {
+  std::string key;
+  identity_key(d, key);
   return key;
 }
 
@@ -130,7 +192,7 @@ bool DeviceWriter::store_error(const core::Error& e) {
   return false;
 }
 
-std::string DeviceWriter::short_where(const std::string& where) const {
+std::string_view DeviceWriter::short_where(std::string_view where) const {
   if (!source_.empty() && where.starts_with(source_)) return where.substr(source_.size());
   return where;
 }
@@ -291,9 +353,9 @@ bool DeviceWriter::insert_interfaces(std::int64_t device_id,
                                      const std::vector<Interface>& interfaces) {
   for (const Interface& i : interfaces) {
     if (i.ip.empty() && i.mac.empty() && i.hostname.empty()) continue;
-    Value row[] = {next_interface_id_++,     device_id,
-                   text_or_null(i.ip),       text_or_null(i.mac),
-                   text_or_null(i.hostname), int_or_null(i.vlan)};
+    const Value row[] = {next_interface_id_++,     device_id,
+                         text_or_null(i.ip),       text_or_null(i.mac),
+                         text_or_null(i.hostname), int_or_null(i.vlan)};
     if (auto st = interfaces_->add(row); !st) return store_error(st.error());
     if (addresses_loaded_) {
       if (!i.ip.empty()) by_ip_[i.ip] = device_id;
@@ -346,21 +408,21 @@ bool DeviceWriter::update_device(std::int64_t id, const Device& d, const FieldMa
   return insert_interfaces(id, d.interfaces);
 }
 
-bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& where) {
+bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::string& where) {
   ++result_.summary.records;
   if (options_.on_progress && result_.summary.records % options_.progress_every == 0) {
     options_.on_progress(result_.summary.records);
   }
   if (auto why = check_device(d)) return reject({ErrorCode::kInvalidInput, *why, where});
-  std::string key = identity_key(d);
+  identity_key(d, key_);
+  const std::string& key = key_;
   if (!key.empty()) {
-    auto [it, fresh] = seen_.try_emplace(digest(key), short_where(where));
-    if (!fresh) {
+    if (auto first = seen_.insert(SeenDigests::digest(key), short_where(where))) {
       std::string what =
           d.serial_number.empty() ? "device" : fmt::format("serial number '{}'", d.serial_number);
       return reject({ErrorCode::kInvalidInput,
                      fmt::format("duplicate {} for {} {} (first at {}{})", what, d.vendor,
-                                 d.product, source_, it->second),
+                                 d.product, source_, *first),
                      where});
     }
   }
@@ -378,36 +440,36 @@ bool DeviceWriter::add(Device d, const FieldMask& present, const std::string& wh
   auto product = product_id(d);
   if (!product) return false;
   ++result_.summary.created;
-  d.id = next_device_id_++;
-  // The device is ours: its strings move into the row instead of being copied.
-  auto text = [](std::string& s) -> Value {
+  std::int64_t id = next_device_id_++;
+  // Views of the device's text: the inserter copies what it keeps.
+  auto text = [](const std::string& s) -> Value {
     if (s.empty()) return nullptr;
-    return std::move(s);
+    return std::string_view(s);
   };
-  Value row[] = {d.id,
-                 std::move(d.vendor),
-                 std::move(d.product),
-                 *product,
-                 text(d.part_number),
-                 text(d.serial_number),
-                 text(d.udi),
-                 text(d.software_version),
-                 text(d.hardware_revision),
-                 text(d.os),
-                 id_or_null(place.site),
-                 id_or_null(place.zone),
-                 text(d.location),
-                 text(d.owner),
-                 to_string(d.criticality),
-                 to_string(d.status),
-                 text(d.new_owner),
-                 std::int64_t{d.remote_service ? 1 : 0},
-                 text(d.maintenance_contract),
-                 std::int64_t{d.identified ? 1 : 0},
-                 std::string_view(now_),
-                 std::string_view(now_)};
+  const Value row[] = {id,
+                       std::string_view(d.vendor),
+                       std::string_view(d.product),
+                       *product,
+                       text(d.part_number),
+                       text(d.serial_number),
+                       text(d.udi),
+                       text(d.software_version),
+                       text(d.hardware_revision),
+                       text(d.os),
+                       id_or_null(place.site),
+                       id_or_null(place.zone),
+                       text(d.location),
+                       text(d.owner),
+                       to_string(d.criticality),
+                       to_string(d.status),
+                       text(d.new_owner),
+                       std::int64_t{d.remote_service ? 1 : 0},
+                       text(d.maintenance_contract),
+                       std::int64_t{d.identified ? 1 : 0},
+                       std::string_view(now_),
+                       std::string_view(now_)};
   if (auto st = devices_->add(row); !st) return store_error(st.error());
-  return insert_interfaces(d.id, d.interfaces);
+  return insert_interfaces(id, d.interfaces);
 }
 
 bool DeviceWriter::resolve_place(const Device& d, const FieldMask& present,

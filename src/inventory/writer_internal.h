@@ -4,9 +4,12 @@
 #pragma once
 
 #include <bitset>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "vigie/inventory/import.h"
 #include "vigie/inventory/model.h"
@@ -17,6 +20,34 @@ namespace vigie::inventory::internal {
 using FieldMask = std::bitset<kFieldCount>;
 
 inline bool has(const FieldMask& mask, Field f) { return mask.test(static_cast<size_t>(f)); }
+
+// The identities met by one import, each with where it was first met: open addressing in one
+// array, so that a million-row import neither allocates a node per row nor misses the cache
+// twice per lookup.
+class SeenDigests {
+ public:
+  struct Digest {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    bool operator==(const Digest&) const = default;
+  };
+  static Digest digest(std::string_view key);
+  // Records `digest`, met at `where`. When it was met before, returns where it was first met
+  // (valid until the next call) and records nothing.
+  std::optional<std::string_view> insert(Digest digest, std::string_view where);
+
+ private:
+  struct Slot {
+    Digest digest;  // {0, 0}: empty
+    std::uint32_t where_offset = 0;
+    std::uint32_t where_size = 0;
+  };
+  void grow();
+
+  std::vector<Slot> slots_;  // a power of two, at most 3/4 used
+  size_t used_ = 0;
+  std::string wheres_;
+};
 
 class DeviceWriter {
  public:
@@ -29,7 +60,7 @@ class DeviceWriter {
   bool begin(std::string source = {}, bool bulk = false);
   // Adds or updates one device read at `where`; `present` lists the fields the source gave.
   // Returns false when the import must stop (an error and not in report mode).
-  bool add(Device device, const FieldMask& present, const std::string& where);
+  bool add(const Device& device, const FieldMask& present, const std::string& where);
   // Updates device `id` (e.g. `vigie devices set`) under the same rules as add().
   bool update(std::int64_t id, const Device& device, const FieldMask& present,
               const std::string& where);
@@ -58,7 +89,7 @@ class DeviceWriter {
     std::optional<std::int64_t> zone;
   };
   bool store_error(const core::Error& e);
-  [[nodiscard]] std::string short_where(const std::string& where) const;
+  [[nodiscard]] std::string_view short_where(std::string_view where) const;
   bool resolve_place(const Device& d, const FieldMask& present, const std::string& where,
                      Place& place);
   bool write_update(std::int64_t id, const Device& d, const FieldMask& present, const Place& place);
@@ -87,16 +118,8 @@ class DeviceWriter {
   // Identity digest -> where (without the source prefix), for this import. A 128-bit digest
   // instead of the key keeps a million-row import small; a false duplicate would need two
   // independent 64-bit hashes to collide at once.
-  struct Digest {
-    std::uint64_t a = 0;
-    std::uint64_t b = 0;
-    bool operator==(const Digest&) const = default;
-  };
-  struct DigestHash {
-    size_t operator()(const Digest& d) const { return d.a; }
-  };
-  std::unordered_map<Digest, std::string, DigestHash> seen_;
-  static Digest digest(std::string_view key);
+  SeenDigests seen_;
+  std::string key_;  // identity key of the row being added
   std::unordered_map<std::string, std::int64_t> site_by_raw_name_;
   std::unordered_map<std::int64_t, std::unordered_map<std::string, ZoneInfo*>> zone_by_raw_name_;
   std::string source_;
@@ -108,5 +131,7 @@ class DeviceWriter {
 
 // The identity of a device for matching re-imports: "" when it has none.
 std::string identity_key(const Device& d);
+// The same, into `key` (whose capacity is reused).
+void identity_key(const Device& d, std::string& key);
 
 }  // namespace vigie::inventory::internal

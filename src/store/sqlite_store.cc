@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <unordered_map>
 
@@ -30,7 +31,10 @@ constexpr int kBusyTimeoutMs = 30000;
 class SqliteStore;
 
 // Rows are bound into a multi-row INSERT of kBatchRows rows (one statement step per batch
-// instead of per row); the rest goes through the one-row statement at finish().
+// instead of per row); the rest goes through the one-row statement at finish(). Pending rows
+// are copied into flat buffers reused from batch to batch (text bound SQLITE_STATIC from
+// them), so that adding a row allocates nothing and the caller's values need not outlive
+// the call.
 class SqliteInserter final : public Inserter {
  public:
   static constexpr int kBatchRows = 32;
@@ -39,12 +43,24 @@ class SqliteInserter final : public Inserter {
   Status add(std::span<const Value> row) override;
   Status finish() override;
 
+  // One pending value: text is text_[offset, offset + size).
+  struct Cell {
+    enum class Kind : std::uint8_t { kNull, kInteger, kReal, kText } kind = Kind::kNull;
+    std::int64_t integer = 0;
+    double real = 0;
+    size_t offset = 0;
+    size_t size = 0;
+  };
+
  private:
+  Status bind_rows(sqlite3_stmt* stmt, size_t first_cell, size_t cells);
+
   SqliteStore& store_;
   StmtPtr single_;
   StmtPtr batch_;
   int columns_;
-  std::vector<Value> rows_;  // the values of the rows not yet inserted
+  std::vector<Cell> cells_;  // the values of the rows not yet inserted
+  std::string text_;         // their text
 };
 
 class SqliteStore final : public Store {
@@ -167,6 +183,10 @@ class SqliteStore final : public Store {
     return {};
   }
 
+  tl::unexpected<core::Error> bind_error(int rc) const {
+    return fail(ErrorCode::kStore, fmt::format("bind: {}", sqlite3_errstr(rc)), path_);
+  }
+
   Status step_done(sqlite3_stmt* stmt) {
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
@@ -241,22 +261,77 @@ class SqliteStore final : public Store {
 };
 
 Status SqliteInserter::add(std::span<const Value> row) {
-  rows_.insert(rows_.end(), row.begin(), row.end());
-  if (rows_.size() < static_cast<size_t>(kBatchRows) * static_cast<size_t>(columns_)) return {};
-  VIGIE_TRY(store_.bind(batch_.get(), rows_));
+  if (row.size() != static_cast<size_t>(columns_)) {
+    return fail(ErrorCode::kInternal,
+                fmt::format("inserter expects {} values, got {}", columns_, row.size()));
+  }
+  for (const Value& value : row) {
+    Cell& cell = cells_.emplace_back();
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) {
+            cell.kind = Cell::Kind::kNull;
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            cell.kind = Cell::Kind::kInteger;
+            cell.integer = v;
+          } else if constexpr (std::is_same_v<T, double>) {
+            cell.kind = Cell::Kind::kReal;
+            cell.real = v;
+          } else {
+            cell.kind = Cell::Kind::kText;
+            cell.offset = text_.size();
+            cell.size = v.size();
+            text_.append(v.data(), v.size());
+          }
+        },
+        value);
+  }
+  if (cells_.size() < static_cast<size_t>(kBatchRows) * static_cast<size_t>(columns_)) return {};
+  VIGIE_TRY(bind_rows(batch_.get(), 0, cells_.size()));
   auto st = store_.step_done(batch_.get());
-  rows_.clear();
+  cells_.clear();
+  text_.clear();
   return st;
+}
+
+// Binds cells_[first_cell, first_cell + cells) to the parameters of `stmt`. text_ does not
+// change until the statement has been stepped, so its bytes are bound without a copy.
+Status SqliteInserter::bind_rows(sqlite3_stmt* stmt, size_t first_cell, size_t cells) {
+  sqlite3_reset(stmt);
+  for (size_t i = 0; i < cells; ++i) {
+    const Cell& cell = cells_[first_cell + i];
+    int idx = static_cast<int>(i + 1);
+    int rc = SQLITE_OK;
+    switch (cell.kind) {
+      case Cell::Kind::kNull:
+        rc = sqlite3_bind_null(stmt, idx);
+        break;
+      case Cell::Kind::kInteger:
+        rc = sqlite3_bind_int64(stmt, idx, cell.integer);
+        break;
+      case Cell::Kind::kReal:
+        rc = sqlite3_bind_double(stmt, idx, cell.real);
+        break;
+      case Cell::Kind::kText:
+        rc = sqlite3_bind_text(stmt, idx, text_.data() + cell.offset, static_cast<int>(cell.size),
+                               SQLITE_STATIC);
+        break;
+    }
+    if (rc != SQLITE_OK) return store_.bind_error(rc);
+  }
+  return {};
 }
 
 Status SqliteInserter::finish() {
   // The rows of an unfinished batch go one by one through the single-row statement.
   auto columns = static_cast<size_t>(columns_);
-  for (size_t off = 0; off < rows_.size(); off += columns) {
-    VIGIE_TRY(store_.bind(single_.get(), std::span<const Value>(rows_).subspan(off, columns)));
+  for (size_t off = 0; off < cells_.size(); off += columns) {
+    VIGIE_TRY(bind_rows(single_.get(), off, columns));
     VIGIE_TRY(store_.step_done(single_.get()));
   }
-  rows_.clear();
+  cells_.clear();
+  text_.clear();
   return {};
 }
 

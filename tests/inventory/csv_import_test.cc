@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include "import_test_support.h"
 
 namespace vigie::inventory {
@@ -114,6 +116,51 @@ TEST_P(InventoryTest, BadInputIsRefusedWithPositionAndChangesNothing) {
     EXPECT_EQ(count("interfaces"), before_interfaces);
     EXPECT_EQ(count("zones"), before_zones);
     EXPECT_EQ(count("imports"), 1);
+  }
+}
+
+TEST_P(InventoryTest, DuplicateFarFromItsFirstRowNamesBothLines) {
+  // Enough rows for the parser to reuse its row batches and the duplicate set to grow.
+  std::string csv = "vendor,product,serial_number\n";
+  for (int i = 0; i < 20000; ++i) csv += "Mindray,BeneView T5," + std::to_string(i) + "\n";
+  csv += "MINDRAY,BeneView T5,1234\n";
+  auto r = import_text("big.csv", csv);
+  ASSERT_FALSE(r.ok());
+  const auto& e = r.errors.front();
+  EXPECT_TRUE(e.where.ends_with("big.csv:20002")) << e.where;
+  EXPECT_NE(e.message.find("duplicate serial number '1234'"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("first at " + e.where.substr(0, e.where.size() - 6) + ":1236"),
+            std::string::npos)
+      << e.message;
+  EXPECT_EQ(count(), 0);
+}
+
+TEST_P(InventoryTest, ReusedRowsKeepNothingOfThePreviousRow) {
+  // Rows are parsed into reused objects: a field one row leaves empty must not inherit the
+  // value of an earlier row.
+  std::string csv =
+      "vendor,product,serial_number,ip,hostname,zone_vlan,status,new_owner,site,zone\n";
+  for (int i = 0; i < 10000; ++i) {
+    std::string n = std::to_string(i);
+    csv += "GE,B450,";
+    csv += n;
+    if (i % 2 == 0) {
+      csv += fmt::format(",10.0.{}.{},h{},12,sold,Clinique,S,Z\n", i / 256, i % 256, n);
+    } else {
+      csv += ",,,,,,,\n";
+    }
+  }
+  auto r = import_text("reuse.csv", csv);
+  ASSERT_TRUE(r.ok()) << errors_of(r);
+  EXPECT_EQ(count(), 10000);
+  EXPECT_EQ(count("interfaces"), 5000);
+  auto devices = all();
+  ASSERT_EQ(devices.size(), 10000u);
+  for (size_t i = 1; i < devices.size(); i += 2) {
+    ASSERT_TRUE(devices[i].interfaces.empty()) << i;
+    ASSERT_EQ(devices[i].status, DeviceStatus::kInService) << i;
+    ASSERT_TRUE(devices[i].new_owner.empty()) << i;
+    ASSERT_TRUE(devices[i].site.empty()) << i;
   }
 }
 
