@@ -108,7 +108,11 @@ struct Flow {
   IpAddress device;
   Span protocols;
   Span ports;
-  std::string reason;
+  // Why: "device 12: philips-essenta-dr-compact" and "intent 10 (To PACS)", kept apart so
+  // that an element standing for several intents names the device and profile once.
+  std::string source;
+  int intent_index = 0;
+  std::string intent;
 };
 
 Span protocol_span(Protocol p, NftFamily family) {
@@ -126,12 +130,18 @@ Span protocol_span(Protocol p, NftFamily family) {
 }
 
 std::string join_reasons(const std::vector<const Flow*>& flows) {
-  std::set<std::string_view> reasons;
-  for (const Flow* f : flows) reasons.insert(f->reason);
+  std::map<std::string_view, std::set<std::pair<int, std::string_view>>> by_source;
+  for (const Flow* f : flows) by_source[f->source].insert({f->intent_index, f->intent});
   std::string out;
-  for (auto r : reasons) {
-    if (!out.empty()) out += "; ";
-    out += r;
+  for (const auto& [source, intents] : by_source) {
+    if (!out.empty()) out += " | ";
+    out += source;
+    const char* sep = " ";
+    for (auto [index, text] : intents) {
+      out += sep;
+      out += text;
+      sep = "; ";
+    }
   }
   return comment_text(out);
 }
@@ -208,12 +218,16 @@ struct MapKey {
   auto operator<=>(const MapKey&) const = default;
 };
 
-std::string reason_of(const AllowEntry& e, const NftInput& input) {
+std::string source_of(const AllowEntry& e, const NftInput& input) {
   auto it = input.profile_names.find(e.profile_id);
   std::string profile = it != input.profile_names.end() && !it->second.empty()
                             ? it->second
                             : fmt::format("profile {}", e.profile_id);
-  std::string out = fmt::format("device {}: {} intent {}", e.device_id, profile, e.intent_index);
+  return fmt::format("device {}: {}", e.device_id, profile);
+}
+
+std::string intent_of(const AllowEntry& e) {
+  std::string out = fmt::format("intent {}", e.intent_index);
   if (!e.purpose.empty()) out += fmt::format(" ({})", e.purpose);
   if (e.cleartext) out += " [cleartext]";
   return out;
@@ -291,26 +305,28 @@ Result<NftRuleset> build_ruleset(const NftInput& input) {
   // Peer groups: one set per (family, role, prefixes); a role bound to different prefixes for
   // different entries gets one set per variant rather than a union that would widen both.
   std::map<GroupKey, std::string> groups;
+  std::map<GroupKey, std::string> role_names;  // as the profile and the site spell them
   std::map<MapKey, std::vector<Flow>> flows;
   std::set<std::string> warnings;
   for (const auto& e : input.entries) {
     NftFamily f = family_of(e.device_ip);
     Peers peers = peers_of(e, f);
-    std::string reason = reason_of(e, input);
+    std::string source = source_of(e, input);
     if (!peers.any && peers.prefixes.empty()) {
-      warnings.insert(fmt::format("{}: role '{}' has no IPv{} address; the entry allows nothing",
-                                  reason, e.role, f == NftFamily::kIpv4 ? 4 : 6));
+      warnings.insert(fmt::format("{} {}: role '{}' has no IPv{} address; the entry allows nothing",
+                                  source, intent_of(e), e.role, f == NftFamily::kIpv4 ? 4 : 6));
       continue;
     }
     MapKey key{e.direction, std::nullopt, f};
     if (!peers.any) {
       key.group = GroupKey{f, nft_identifier(e.role.empty() ? "peers" : e.role), peers.prefixes};
       groups.emplace(*key.group, std::string());
+      role_names.emplace(*key.group, e.role);
     }
     bool ported = e.protocol == Protocol::kTcp || e.protocol == Protocol::kUdp;
     flows[key].push_back({e.device_ip, protocol_span(e.protocol, f),
                           ported ? Span{e.ports.first, e.ports.last} : Span{0, 65535},
-                          std::move(reason)});
+                          std::move(source), e.intent_index, intent_of(e)});
   }
 
   // Name the role sets deterministically: role_<role>_v4, then role_<role>_2_v4...
@@ -319,7 +335,8 @@ Result<NftRuleset> build_ruleset(const NftInput& input) {
     int n = ++seen[{key.family, key.role}];
     label = n == 1 ? key.role : fmt::format("{}_{}", key.role, n);
     rs.sets.push_back({fmt::format("role_{}_{}", label, family_suffix(key.family)), key.family,
-                       key.prefixes, comment_text(fmt::format("addresses of role {}", key.role))});
+                       key.prefixes,
+                       comment_text(fmt::format("addresses of role {}", role_names.at(key)))});
   }
 
   for (auto& [key, list] : flows) {

@@ -135,8 +135,8 @@ std::vector<Rule> chain_rules(const NftRuleset& rs) {
 
 std::string header_comment(const NftRuleset& rs) {
   return fmt::format(
-      "vigie: the allow-list of zone {} ({} elements in {} maps). Check: vigie policy check "
-      "FILE. Deploy: nft -f FILE (replaces table inet {} atomically).",
+      "vigie: zone {}: {} allow-list elements in {} maps. Check: vigie policy check FILE. "
+      "Deploy: nft -f FILE (replaces table inet {} atomically).",
       rs.zone_label, rs.element_count(), rs.maps.size(), rs.table);
 }
 

@@ -195,9 +195,9 @@ TEST(NftGenerate, OverlappingPortRangesAreCutIntoDisjointElements) {
   std::sort(ris.begin(), ris.end());
   ASSERT_EQ(ris.size(), 3U);
   EXPECT_EQ(ris[0], "1024-5103 device 1: philips-essenta-dr-compact intent 25 (FTP RIS)");
+  // One element, two intents: the device and the profile are named once.
   EXPECT_EQ(ris[1],
-            "5104 device 1: philips-essenta-dr-compact intent 16 (To RIS); device 1: "
-            "philips-essenta-dr-compact intent 25 (FTP RIS)");
+            "5104 device 1: philips-essenta-dr-compact intent 16 (To RIS); intent 25 (FTP RIS)");
   EXPECT_EQ(ris[2], "5105-65535 device 1: philips-essenta-dr-compact intent 25 (FTP RIS)");
   // The single port is in the hashed map, the ranges in the interval map.
   json doc = parsed_json(rs);

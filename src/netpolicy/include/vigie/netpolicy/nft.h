@@ -17,6 +17,10 @@
 #include "vigie/netpolicy/ip.h"
 #include "vigie/netpolicy/model.h"
 
+namespace vigie::store {
+class Store;
+}
+
 namespace vigie::netpolicy {
 
 // What one ruleset is generated from: the zone to protect, its allow-list and the names of the
@@ -82,6 +86,15 @@ struct NftRuleset {
 // Builds the ruleset of `input.zone` from its allow-list. Deterministic: the same input, in
 // any order, gives the same ruleset. Refuses a zone without a name.
 Result<NftRuleset> build_ruleset(const NftInput& input);
+
+// The ruleset of a stored zone ("SITE/ZONE" or a zone name unique across sites): its
+// allow-list (load_allow_list), the profiles' names for the comments, and the intents the
+// site has not bound to addresses (they allow nothing; the caller shows them as warnings).
+struct ZoneRuleset {
+  NftRuleset ruleset;
+  std::vector<std::string> unbound;
+};
+Result<ZoneRuleset> generate_zone_ruleset(store::Store& store, std::string_view zone);
 
 // The ruleset as an nft script: `nft -f FILE` replaces the table atomically.
 std::string render_nft(const NftRuleset& ruleset);
