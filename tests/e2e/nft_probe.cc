@@ -19,6 +19,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace {
@@ -48,6 +49,26 @@ struct Address {
   int family = AF_INET;
 };
 
+template <class SockAddr>
+bool set_address(int family, const char* text, std::uint16_t port, Address& out) {
+  SockAddr sa{};
+  void* target = nullptr;
+  if constexpr (std::is_same_v<SockAddr, sockaddr_in>) {
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    target = &sa.sin_addr;
+  } else {
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(port);
+    target = &sa.sin6_addr;
+  }
+  if (::inet_pton(family, text, target) != 1) return false;
+  std::memcpy(&out.storage, &sa, sizeof sa);
+  out.length = sizeof sa;
+  out.family = family;
+  return true;
+}
+
 bool parse_address(const char* text, const char* port_text, Address& out) {
   int port = 0;
   std::string_view p(port_text);
@@ -55,25 +76,9 @@ bool parse_address(const char* text, const char* port_text, Address& out) {
       port > 65535) {
     return false;
   }
-  sockaddr_in v4{};
-  if (::inet_pton(AF_INET, text, &v4.sin_addr) == 1) {
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(static_cast<std::uint16_t>(port));
-    std::memcpy(&out.storage, &v4, sizeof v4);
-    out.length = sizeof v4;
-    out.family = AF_INET;
-    return true;
-  }
-  sockaddr_in6 v6{};
-  if (::inet_pton(AF_INET6, text, &v6.sin6_addr) == 1) {
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(static_cast<std::uint16_t>(port));
-    std::memcpy(&out.storage, &v6, sizeof v6);
-    out.length = sizeof v6;
-    out.family = AF_INET6;
-    return true;
-  }
-  return false;
+  auto port16 = static_cast<std::uint16_t>(port);
+  return set_address<sockaddr_in>(AF_INET, text, port16, out) ||
+         set_address<sockaddr_in6>(AF_INET6, text, port16, out);
 }
 
 const sockaddr* as_sockaddr(const Address& a) {

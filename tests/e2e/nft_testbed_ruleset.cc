@@ -6,7 +6,8 @@
 // FILE lines (blank and '#' lines skipped):
 //   zone NAME VLAN NETWORK...
 //   profile ID NAME
-//   entry DEVICE_ID DEVICE_IP to-device|from-device ROLE PEER,PEER|- PROTOCOL PORTS INTENT PURPOSE...
+//   entry DEVICE_ID DEVICE_IP to-device|from-device ROLE PEER,PEER|- PROTOCOL PORTS PROFILE_ID
+//         INTENT PURPOSE...
 #include <fstream>
 #include <iostream>
 #include <sstream>
