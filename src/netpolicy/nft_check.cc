@@ -5,15 +5,19 @@
 #include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -30,6 +34,10 @@ constexpr int kChildAccepted = 0;
 constexpr int kChildRefused = 1;
 constexpr int kChildNoNamespace = 3;
 constexpr int kChildNoContext = 4;
+constexpr size_t kRootlessBatchElements = 2000;
+// Where the child keeps a ruleset given in memory, and the name nft then uses for it.
+constexpr int kBufferFd = 100;
+constexpr std::string_view kBufferPath = "/proc/self/fd/100";
 
 class UniqueFd {
  public:
@@ -109,8 +117,18 @@ bool enter_scratch_namespace(std::string& why) {
   nft_ctx_buffer_error(ctx.get());
   // libnftables 1.0.6 reads JSON input when its output is set to JSON.
   if (format == NftFormat::kJson) nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_JSON);
-  int rc = file.empty() ? nft_run_cmd_from_buffer(ctx.get(), std::string(buffer).c_str())
-                        : nft_run_cmd_from_filename(ctx.get(), file.c_str());
+  // A buffer goes through a memory file: nft gives line and column only for files.
+  std::string path = file;
+  if (path.empty()) {
+    UniqueFd memory(::memfd_create("vigie-ruleset", MFD_CLOEXEC));
+    if (memory.get() < 0 || !write_all(memory.get(), buffer) ||
+        ::dup2(memory.get(), kBufferFd) != kBufferFd) {
+      write_all(out_fd, fmt::format("cannot hold the ruleset in memory: {}", std::strerror(errno)));
+      ::_exit(kChildNoContext);
+    }
+    path = kBufferPath;
+  }
+  int rc = nft_run_cmd_from_filename(ctx.get(), path.c_str());
   write_all(out_fd, nft_ctx_get_error_buffer(ctx.get()));
   write_all(out_fd, nft_ctx_get_output_buffer(ctx.get()));
   ctx.reset();
@@ -145,9 +163,13 @@ std::vector<NftDiagnostic> parse_diagnostics(const std::string& output) {
   return out;
 }
 
-// `display` names the input where nft gives no position (its JSON parser says "internal:0:0").
-Result<NftCheck> run_check(const std::string& file, std::string_view buffer, NftFormat format,
-                           const std::string& display) {
+// A checking child on its way: its pid and the read end of its messages.
+struct Running {
+  pid_t pid = -1;
+  UniqueFd output;
+};
+
+Result<Running> start_check(const std::string& file, std::string_view buffer, NftFormat format) {
   std::array<int, 2> fds{};
   if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
     return core::fail(ErrorCode::kInternal, fmt::format("pipe: {}", std::strerror(errno)));
@@ -155,23 +177,28 @@ Result<NftCheck> run_check(const std::string& file, std::string_view buffer, Nft
   UniqueFd read_end(fds[0]);
   UniqueFd write_end(fds[1]);
   pid_t pid = ::fork();
-  if (pid < 0)
+  if (pid < 0) {
     return core::fail(ErrorCode::kInternal, fmt::format("fork: {}", std::strerror(errno)));
+  }
   if (pid == 0) {
     read_end.reset();
     run_child(write_end.get(), file, buffer, format);
   }
-  write_end.reset();
+  return Running{pid, std::move(read_end)};
+}
+
+// `display` names the input where nft gives no position (its JSON parser says "internal:0:0").
+Result<NftCheck> finish_check(Running running, const std::string& display) {
   std::string output;
   std::array<char, 4096> chunk{};
   for (;;) {
-    ssize_t n = ::read(read_end.get(), chunk.data(), chunk.size());
+    ssize_t n = ::read(running.output.get(), chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     output.append(chunk.data(), static_cast<size_t>(n));
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(running.pid, &status, 0) < 0 && errno == EINTR) {
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code == kChildNoNamespace || code == kChildNoContext) {
@@ -181,6 +208,10 @@ Result<NftCheck> run_check(const std::string& file, std::string_view buffer, Nft
     return core::fail(ErrorCode::kInternal,
                       fmt::format("the nft check process ended abnormally (status {})", status));
   }
+  for (size_t at = output.find(kBufferPath); at != std::string::npos;
+       at = output.find(kBufferPath, at + display.size())) {
+    output.replace(at, kBufferPath.size(), display);
+  }
   NftCheck check;
   check.accepted = code == kChildAccepted;
   check.diagnostics = parse_diagnostics(output);
@@ -189,6 +220,36 @@ Result<NftCheck> run_check(const std::string& file, std::string_view buffer, Nft
   }
   check.output = std::move(output);
   return check;
+}
+
+Result<NftCheck> run_check(const std::string& file, std::string_view buffer, NftFormat format,
+                           const std::string& display) {
+  auto running = start_check(file, buffer, format);
+  if (!running) return tl::unexpected(running.error());
+  return finish_check(std::move(*running), display);
+}
+
+// The ruleset cut into batches of at most `max_elements` map elements. Every batch declares
+// the whole table (counter, sets, every map, the chain and its rules) and carries a
+// consecutive run of the elements, so that each batch is a ruleset nft checks on its own and
+// every element is checked exactly once.
+std::vector<NftRuleset> batches(const NftRuleset& rs, size_t max_elements) {
+  std::vector<NftRuleset> out;
+  NftRuleset empty = rs;
+  for (auto& m : empty.maps) m.elements.clear();
+  out.push_back(empty);
+  size_t in_batch = 0;
+  for (size_t i = 0; i < rs.maps.size(); ++i) {
+    for (const auto& e : rs.maps[i].elements) {
+      if (in_batch == max_elements) {
+        out.push_back(empty);
+        in_batch = 0;
+      }
+      out.back().maps[i].elements.push_back(e);
+      ++in_batch;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -213,6 +274,48 @@ Result<NftCheck> nft_check_file(const std::filesystem::path& file) {
 
 Result<NftCheck> nft_check_buffer(std::string_view ruleset, NftFormat format) {
   return run_check({}, ruleset, format, "<buffer>");
+}
+
+Result<NftCheck> nft_check_ruleset(const NftRuleset& ruleset, const NftCheckOptions& options) {
+  auto render = [&](const NftRuleset& rs) {
+    return options.format == NftFormat::kJson ? render_json(rs) : render_nft(rs);
+  };
+  size_t total = ruleset.element_count();
+  size_t jobs = std::max<size_t>(1, options.jobs);
+  size_t max_elements = total == 0 ? 1 : (total + jobs - 1) / jobs;
+  // Outside root, netlink's buffers limit a batch (see nft_check_ruleset in nft.h).
+  if (::geteuid() != 0) max_elements = std::min(max_elements, kRootlessBatchElements);
+  if (options.max_elements > 0) max_elements = std::min(max_elements, options.max_elements);
+  if (max_elements >= total) return nft_check_buffer(render(ruleset), options.format);
+
+  auto parts = batches(ruleset, max_elements);
+  std::vector<Running> running;
+  std::optional<core::Error> error;
+  bool refused = false;
+  for (size_t next = 0; next < parts.size() || !running.empty();) {
+    while (!error && next < parts.size() && running.size() < jobs) {
+      auto started = start_check({}, render(parts[next++]), options.format);
+      if (!started) {
+        error = started.error();
+        break;
+      }
+      running.push_back(std::move(*started));
+    }
+    if (running.empty()) break;
+    // Every child started is waited for, even after an error.
+    auto check = finish_check(std::move(running.front()), "<batch>");
+    running.erase(running.begin());
+    if (!check && !error) error = check.error();
+    refused = refused || (check && !check->accepted);
+  }
+  if (error) return tl::unexpected(*error);
+  if (!refused) {
+    NftCheck ok;
+    ok.accepted = true;
+    return ok;
+  }
+  // Positions in a batch mean nothing to a reader: check the whole ruleset to report them.
+  return nft_check_buffer(render(ruleset), options.format);
 }
 
 }  // namespace vigie::netpolicy

@@ -418,6 +418,32 @@ TEST(NftCheck, AJsonRulesetNamingAnUnknownSetIsRefused) {
   EXPECT_FALSE(check->diagnostics[0].message.empty());
 }
 
+TEST(NftCheck, ARulesetCheckedInParallelBatchesIsAcceptedWhole) {
+  NftRuleset rs = build(essenta_input());
+  for (auto format : {NftFormat::kText, NftFormat::kJson}) {
+    CHECK_OR_SKIP(check, nft_check_ruleset(rs, {format, 2, 5}));
+    EXPECT_TRUE(check->accepted) << check->output;
+  }
+}
+
+TEST(NftCheck, ARefusedBatchIsReportedAtItsLineInTheWholeRuleset) {
+  NftRuleset rs = build(essenta_input());
+  // An element nft must refuse (a protocol range running backwards), in the last batch.
+  NftMap& last = rs.maps.back();
+  last.elements.back().protocol_first = 17;
+  last.elements.back().protocol_last = 6;
+  std::string text = render_nft(rs);
+  size_t at = text.find(" . 17-6 . ");
+  ASSERT_NE(at, std::string::npos);
+  int line =
+      static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n')) + 1;
+  CHECK_OR_SKIP(check, nft_check_ruleset(rs, {NftFormat::kText, 2, 4}));
+  EXPECT_FALSE(check->accepted);
+  ASSERT_FALSE(check->diagnostics.empty()) << check->output;
+  EXPECT_EQ(check->diagnostics[0].line, line) << check->output;
+  EXPECT_EQ(check->diagnostics[0].severity, "Error");
+}
+
 TEST(NftCheck, FormatIsGuessedFromTheFirstCharacter) {
   EXPECT_EQ(detect_nft_format("  \n{\"nftables\": []}"), NftFormat::kJson);
   EXPECT_EQ(detect_nft_format("table inet t {}"), NftFormat::kText);

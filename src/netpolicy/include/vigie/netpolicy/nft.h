@@ -132,8 +132,22 @@ struct NftCheck {
 // network namespace, so the host's ruleset is neither read nor touched. A refusal by nft is
 // a value (accepted = false); an error means the check could not run (no namespace, no file).
 Result<NftCheck> nft_check_file(const std::filesystem::path& file);
-// The same for a ruleset in memory (nft names it "<cmdline>" in its messages).
+// The same for a ruleset in memory (nft's messages name it "<buffer>").
 Result<NftCheck> nft_check_buffer(std::string_view ruleset, NftFormat format);
+
+// How a generated ruleset is checked: in `jobs` nft processes at once (each in its own
+// namespace), each given at most `max_elements` map elements (0: as many as `jobs` allows).
+// As a non-root user, in a user namespace, nft cannot raise netlink's buffer sizes and large
+// batches fail: batches are then cut to at most 2,000 elements whatever is asked.
+struct NftCheckOptions {
+  NftFormat format = NftFormat::kText;
+  size_t jobs = 1;
+  size_t max_elements = 0;
+};
+// Every batch declares the whole table, chain and rules, so every element and every rule is
+// checked. When a batch is refused the whole ruleset is checked again in one piece, so that
+// nft's positions are those of the rendered ruleset (render_nft / render_json).
+Result<NftCheck> nft_check_ruleset(const NftRuleset& ruleset, const NftCheckOptions& options);
 
 // Guesses the format of a ruleset from its first non-blank character.
 NftFormat detect_nft_format(std::string_view ruleset);
