@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "vigie/core/file.h"
 #include "vigie/netpolicy/nft.h"
@@ -53,8 +55,9 @@ int check(const std::string& file, bool as_json) {
 }
 
 // The generator checks what it wrote: a refusal here is a bug of the generator, not the input.
-int self_check(const std::string& rendered, np::NftFormat format) {
-  auto result = np::nft_check_buffer(rendered, format);
+int self_check(const np::NftRuleset& ruleset, np::NftFormat format) {
+  size_t jobs = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  auto result = np::nft_check_ruleset(ruleset, {format, jobs, 0});
   if (!result) {
     std::cerr << "vigie: warning: the ruleset was not checked with nft: " << result.error().message
               << "\n";
@@ -75,7 +78,8 @@ int generate(AppContext& ctx, const std::string& zone, const std::string& format
   std::string rendered =
       as_json ? np::render_json(generated->ruleset) : np::render_nft(generated->ruleset);
   if (!no_check) {
-    if (int rc = self_check(rendered, as_json ? np::NftFormat::kJson : np::NftFormat::kText)) {
+    auto format = as_json ? np::NftFormat::kJson : np::NftFormat::kText;
+    if (int rc = self_check(generated->ruleset, format)) {
       return rc;
     }
   }

@@ -133,11 +133,11 @@ std::vector<Rule> chain_rules(const NftRuleset& rs) {
   return rules;
 }
 
-std::string header_comment(const NftRuleset& rs) {
+std::string header_comment(const NftRuleset& rs, std::string_view load) {
   return fmt::format(
       "vigie: zone {}: {} allow-list elements in {} maps. Check: vigie policy check FILE. "
-      "Deploy: nft -f FILE (replaces table inet {} atomically).",
-      rs.zone_label, rs.element_count(), rs.maps.size(), rs.table);
+      "Deploy: {} FILE (replaces table inet {} atomically).",
+      rs.zone_label, rs.element_count(), rs.maps.size(), load, rs.table);
 }
 
 // Text --------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ void append_elements_json(std::string& out, const std::vector<std::string>& item
 std::string render_nft(const NftRuleset& rs) {
   std::string out;
   out.reserve(256 + rs.element_count() * 120);
-  out += "#!/usr/sbin/nft -f\n# " + header_comment(rs) + "\n";
+  out += "#!/usr/sbin/nft -f\n# " + header_comment(rs, "nft -f") + "\n";
   // Declaring then deleting the table makes the load an atomic replace, first time included.
   out += fmt::format("table inet {}\ndelete table inet {}\n\ntable inet {} {{\n", rs.table,
                      rs.table, rs.table);
@@ -248,7 +248,7 @@ std::string render_json(const NftRuleset& rs) {
   std::string in_table = fmt::format(R"("family": "inet", "table": {})", json_string(rs.table));
   out += "{\"nftables\": [\n";
   out += R"({"metainfo": {"json_schema_version": 1, "comment": )" +
-         json_string(header_comment(rs)) + "}},\n";
+         json_string(header_comment(rs, "nft -j -f")) + "}},\n";
   out += fmt::format(R"({{"add": {{"table": {}}}}},)"
                      "\n"
                      R"({{"delete": {{"table": {}}}}},)"
