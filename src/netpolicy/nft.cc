@@ -206,6 +206,7 @@ struct GroupKey {
   NftFamily family;
   std::string role;  // identifier
   std::vector<IpPrefix> prefixes;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const GroupKey&) const = default;
 };
 
@@ -215,6 +216,7 @@ struct MapKey {
   Direction direction;
   std::optional<GroupKey> group;
   NftFamily family;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const MapKey&) const = default;
 };
 
@@ -329,11 +331,14 @@ Result<NftRuleset> build_ruleset(const NftInput& input) {
                           std::move(source), e.intent_index, intent_of(e)});
   }
 
-  // Name the role sets deterministically: role_<role>_v4, then role_<role>_2_v4...
-  std::map<std::pair<NftFamily, std::string>, int> seen;
+  // Name the role sets deterministically: role_<role>_v4, then role_<role>_2_v4... never
+  // "any" (the maps of any-address peers) nor a label another role already has.
+  std::set<std::pair<NftFamily, std::string>> used;
   for (auto& [key, label] : groups) {
-    int n = ++seen[{key.family, key.role}];
-    label = n == 1 ? key.role : fmt::format("{}_{}", key.role, n);
+    std::string base = key.role == "any" ? "any_role" : key.role;
+    label = base;
+    for (int n = 2; used.contains({key.family, label}); ++n) label = fmt::format("{}_{}", base, n);
+    used.insert({key.family, label});
     rs.sets.push_back({fmt::format("role_{}_{}", label, family_suffix(key.family)), key.family,
                        key.prefixes,
                        comment_text(fmt::format("addresses of role {}", role_names.at(key)))});

@@ -279,6 +279,29 @@ TEST(NftGenerate, ARoleBoundToDifferentAddressesGetsOneSetPerVariant) {
   EXPECT_EQ(rs.maps[1].peer_set, "role_pacs_v4");
 }
 
+TEST(NftGenerate, RoleNamesNeverCollideWithAnyAddressMapsOrEachOther) {
+  NftInput in;
+  in.zone.name = "z";
+  in.entries.push_back(entry(1, "10.0.0.1", Direction::kToDevice, "any", {"10.1.0.1"},
+                             Protocol::kTcp, {80, 80}, 1, "a role named any"));
+  in.entries.push_back(entry(1, "10.0.0.1", Direction::kToDevice, "", {}, Protocol::kTcp, {81, 81},
+                             2, "any address"));
+  in.entries.push_back(entry(1, "10.0.0.1", Direction::kToDevice, "pacs", {"10.1.0.2"},
+                             Protocol::kTcp, {82, 82}, 3, "pacs"));
+  in.entries.push_back(entry(1, "10.0.0.1", Direction::kToDevice, "pacs", {"10.1.0.3"},
+                             Protocol::kTcp, {83, 83}, 4, "pacs elsewhere"));
+  in.entries.push_back(entry(1, "10.0.0.1", Direction::kToDevice, "pacs-2", {"10.1.0.4"},
+                             Protocol::kTcp, {84, 84}, 5, "a role named pacs-2"));
+  NftRuleset rs = build(in);
+  std::vector<std::string> maps;
+  for (const auto& m : rs.maps) maps.push_back(m.name + " " + m.peer_set);
+  std::sort(maps.begin(), maps.end());
+  EXPECT_EQ(maps,
+            (std::vector<std::string>{"in_any_role_v4 role_any_role_v4", "in_any_v4 ",
+                                      "in_pacs_2_2_v4 role_pacs_2_2_v4",
+                                      "in_pacs_2_v4 role_pacs_2_v4", "in_pacs_v4 role_pacs_v4"}));
+}
+
 TEST(NftGenerate, APeerWithoutAnAddressOfTheDeviceFamilyAllowsNothingAndWarns) {
   NftInput in;
   in.zone.name = "z";
