@@ -538,10 +538,11 @@ Result<json> parse_bounded(std::string_view text, const std::string& file) {
     }
     return doc;
   } catch (const json::parse_error& e) {
+    // e.byte counts the characters read, the offending one included.
     std::string why = e.what();
     if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
     return core::fail(ErrorCode::kInvalidInput, "malformed JSON: " + why,
-                      fmt::format("{}:{}", file, core::line_column(text, e.byte)));
+                      fmt::format("{}:{}", file, core::line_column(text, e.byte > 0 ? e.byte - 1 : 0)));
   } catch (const json::exception& e) {
     return core::fail(ErrorCode::kInvalidInput, std::string("malformed JSON: ") + e.what(), file);
   }

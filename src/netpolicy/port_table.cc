@@ -351,8 +351,9 @@ std::optional<size_t> yaml_too_deep_at(std::string_view text) {
       if (c == '#' && (j == 0 || line[j - 1] == ' ')) break;
       if (c == '[' || c == '{') ++flow;
       if (c == ']' || c == '}') flow = std::max(0, flow - 1);
+      if (depth + flow * 2 > kMaxYamlDepth * 2) return line_start;
     }
-    if (depth + flow * 2 > kMaxYamlDepth * 2) return line_start;
+    if (depth > kMaxYamlDepth * 2) return line_start;
     line_start = end + 1;
   }
   return std::nullopt;
@@ -457,6 +458,16 @@ bool is_role_char(char c) {
 
 bool is_dns_char(char c) { return is_role_char(c) || c == '.'; }
 
+bool is_role_name(std::string_view name) {
+  return !name.empty() && !name.starts_with('-') &&
+         std::all_of(name.begin(), name.end(), is_role_char);
+}
+
+bool is_dns_name(std::string_view name) {
+  return !name.empty() && !name.starts_with('.') && !name.starts_with('-') &&
+         name.find("..") == name.npos && std::all_of(name.begin(), name.end(), is_dns_char);
+}
+
 }  // namespace
 
 Result<Profile> read_port_table_csv(const std::filesystem::path& path) {
@@ -548,16 +559,19 @@ Result<Peer> parse_peer(std::string_view raw) {
     if (value.empty()) {
       return core::fail(ErrorCode::kInvalidInput, fmt::format("'{}' names nothing", text));
     }
-    if (kind == PeerKind::kDnsName || kind == PeerKind::kRole) return parse_peer(value);
-    return Peer{kind, std::string(value)};
+    const std::string name = core::ascii_lower(value);
+    if (kind == PeerKind::kRole && !is_role_name(name)) {
+      return core::fail(ErrorCode::kInvalidInput,
+                        fmt::format("'{}' is not a role name (letters, digits, '-')", value));
+    }
+    if (kind == PeerKind::kDnsName && !is_dns_name(name)) {
+      return core::fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a DNS name", value));
+    }
+    const bool keeps_case = kind == PeerKind::kManufacturer || kind == PeerKind::kController;
+    return Peer{kind, keeps_case ? std::string(value) : name};
   }
-  if (std::all_of(lower.begin(), lower.end(), is_role_char) && !lower.starts_with('-')) {
-    return Peer{PeerKind::kRole, lower};
-  }
-  if (std::all_of(lower.begin(), lower.end(), is_dns_char) && lower.find('.') != lower.npos &&
-      !lower.starts_with('.') && lower.find("..") == lower.npos) {
-    return Peer{PeerKind::kDnsName, lower};
-  }
+  if (is_role_name(lower)) return Peer{PeerKind::kRole, lower};
+  if (is_dns_name(lower) && lower.find('.') != lower.npos) return Peer{PeerKind::kDnsName, lower};
   return core::fail(ErrorCode::kInvalidInput,
                     fmt::format("'{}' is not a role, an address or prefix, a DNS name or a MUD "
                                 "abstraction",
