@@ -309,7 +309,8 @@ Result<AceMatch> ace_matches(Reader& r, const Member& m, bool to_device_acl) {
   }
   Member mud = member(r, *m.value, m.pointer, "ietf-mud:mud", {"ietf-mud:mud-acl"});
   if (mud.value != nullptr) VIGIE_TRY(mud_matches(r, mud, out));
-  if (out.protocol.value_or(Protocol::kAny) == Protocol::kAny &&
+  const Protocol protocol = out.protocol.value_or(Protocol::kAny);
+  if (protocol != Protocol::kTcp && protocol != Protocol::kUdp &&
       !(out.source.empty() && out.destination.empty())) {
     return r.refuse(m.pointer, "ports without TCP or UDP");
   }
@@ -541,8 +542,9 @@ Result<json> parse_bounded(std::string_view text, const std::string& file) {
     // e.byte counts the characters read, the offending one included.
     std::string why = e.what();
     if (auto p = why.find("parse error"); p != std::string::npos) why = why.substr(p);
-    return core::fail(ErrorCode::kInvalidInput, "malformed JSON: " + why,
-                      fmt::format("{}:{}", file, core::line_column(text, e.byte > 0 ? e.byte - 1 : 0)));
+    return core::fail(
+        ErrorCode::kInvalidInput, "malformed JSON: " + why,
+        fmt::format("{}:{}", file, core::line_column(text, e.byte > 0 ? e.byte - 1 : 0)));
   } catch (const json::exception& e) {
     return core::fail(ErrorCode::kInvalidInput, std::string("malformed JSON: ") + e.what(), file);
   }
@@ -702,7 +704,7 @@ Result<std::string> write_mud(const Profile& profile, std::string_view last_upda
   const std::string base = profile.name.substr(0, 50);
   for (size_t i = 0; i < profile.intents.size(); ++i) {
     const Intent& intent = profile.intents[i];
-    if (intent.protocol == Protocol::kAny &&
+    if (intent.protocol != Protocol::kTcp && intent.protocol != Protocol::kUdp &&
         !(intent.ports.empty() && intent.source_ports.empty())) {
       return core::fail(ErrorCode::kInvalidInput,
                         fmt::format("intent {} has ports but no protocol: MUD cannot say that", i),

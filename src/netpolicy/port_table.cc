@@ -183,6 +183,13 @@ Status add_row(const Form& form, const Row& row, const std::string& document, Pr
   }
   auto source_ports = row_ports(form, row, "source_ports");
   if (!source_ports) return tl::unexpected(source_ports.error());
+  const bool has_ports = !ports->empty() || !source_ports->empty();
+  for (Protocol p : *protocols) {
+    if (has_ports && p != Protocol::kTcp && p != Protocol::kUdp) {
+      return refuse(form, "ports", *find(row, "ports"),
+                    fmt::format("{} has no ports: write 'any'", to_string(p)));
+    }
+  }
   std::optional<bool> cleartext;
   if (const Cell* c = find(row, "cleartext")) {
     cleartext = parse_flag(c->value);

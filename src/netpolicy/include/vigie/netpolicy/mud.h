@@ -30,7 +30,7 @@ Result<MudImport> read_mud(std::string_view text, std::string_view file);
 // `last_update` (RFC 3339). A site role has no word in MUD: it is written as the controller
 // "urn:vigie:role:<role>" and read back as the role. Purpose, cleartext flag and direction of
 // each intent travel in the "vigie-intents" extension so that reading the file back gives the
-// same intents. Refused: an intent with ports but no protocol.
+// same intents. Refused: an intent with ports but neither TCP nor UDP.
 Result<std::string> write_mud(const Profile& profile, std::string_view last_update);
 
 // The mud-url a profile is exported with: its own, else "https://mud.vigie.invalid/<name>".
