@@ -260,7 +260,7 @@ Status mud_matches(const Reader& r, const Member& m, AceMatch& out) {
     return r.refuse(m.pointer, "must be an object with exactly one MUD abstraction");
   }
   const auto first = mud.begin();
-  const std::string key = first.key();
+  const std::string& key = first.key();
   const json& value = first.value();
   const std::string at = m.pointer + "/" + pointer_token(key);
   static constexpr std::array<std::pair<std::string_view, PeerKind>, 3> kFlags = {
@@ -650,6 +650,7 @@ ordered_json ace_json(const Intent& intent, const std::string& name, bool to_dev
 
 std::vector<std::optional<PortRange>> port_options(const std::vector<PortRange>& ports) {
   std::vector<std::optional<PortRange>> out;
+  out.reserve(ports.size() + 1);
   for (const auto& p : ports) out.emplace_back(p);
   if (out.empty()) out.emplace_back(std::nullopt);
   return out;
