@@ -324,47 +324,93 @@ std::string yaml_where(std::string_view file, const YAML::Mark& mark) {
 }
 
 // The deepest nesting yaml-cpp's recursive parser would meet, bounded before it runs: flow
-// brackets anywhere, and per line the indentation plus the block indicators ("- - - x")
-// that open a level each. Over-counts rather than under-counts.
-std::optional<size_t> yaml_too_deep_at(std::string_view text) {
-  int flow = 0;
-  size_t line_start = 0;
-  while (line_start < text.size()) {
-    size_t end = text.find('\n', line_start);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(line_start, end - line_start);
-    int depth = 0;
+// brackets outside quoted scalars, and per line the indentation plus the block indicators
+// ("- - - x") that open a level each. Over-counts rather than under-counts.
+class YamlDepth {
+ public:
+  explicit YamlDepth(std::string_view text) : text_(text) {}
+
+  // The offset of the line where the bound is passed, or nullopt.
+  std::optional<size_t> too_deep_at() {
+    size_t line_start = 0;
+    while (line_start < text_.size()) {
+      size_t end = text_.find('\n', line_start);
+      if (end == std::string_view::npos) end = text_.size();
+      const auto line = text_.substr(line_start, end - line_start);
+      const size_t content = quote_ == 0 ? block_prefix(line) : 0;
+      if (block_ > kMaxYamlDepth * 2 || !scan(line.substr(content))) return line_start;
+      line_start = end + 1;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  // Indentation and block indicators at the start of a line; returns where content begins.
+  size_t block_prefix(std::string_view line) {
+    block_ = 0;
     size_t i = 0;
     while (i < line.size()) {
       const char c = line[i];
+      const bool indicator =
+          (c == '-' || c == '?' || c == ':') && (i + 1 == line.size() || line[i + 1] == ' ');
       if (c == ' ' || c == '\t') {
-        ++depth;
-        ++i;
-      } else if ((c == '-' || c == '?' || c == ':') &&
-                 (i + 1 == line.size() || line[i + 1] == ' ')) {
-        depth += 2;
-        ++i;
+        ++block_;
+      } else if (indicator) {
+        block_ += 2;
       } else if (c == '&' || c == '!') {
-        while (i < line.size() && line[i] != ' ') ++i;
+        while (i + 1 < line.size() && line[i + 1] != ' ') ++i;
       } else {
         break;
       }
+      ++i;
     }
-    bool in_quote = false;
-    for (size_t j = i; j < line.size(); ++j) {
-      const char c = line[j];
-      if (c == '"' || c == '\'') in_quote = !in_quote;
-      if (in_quote) continue;
-      if (c == '#' && (j == 0 || line[j - 1] == ' ')) break;
-      if (c == '[' || c == '{') ++flow;
-      if (c == ']' || c == '}') flow = std::max(0, flow - 1);
-      if (depth + flow * 2 > kMaxYamlDepth * 2) return line_start;
-    }
-    if (depth > kMaxYamlDepth * 2) return line_start;
-    line_start = end + 1;
+    return i;
   }
-  return std::nullopt;
-}
+
+  // Flow brackets outside quoted scalars; false when too deep.
+  bool scan(std::string_view line) {
+    char previous = ' ';  // the last character outside quotes that is not a space
+    for (size_t j = 0; j < line.size(); ++j) {
+      const char c = line[j];
+      if (quote_ == '"') {
+        if (c == '\\') {
+          ++j;
+        } else if (c == '"') {
+          quote_ = 0;
+          previous = c;
+        }
+        continue;
+      }
+      if (quote_ == '\'') {
+        if (c == '\'') {
+          quote_ = 0;  // or the first of '' (an escaped quote): reopened below
+          previous = c;
+        }
+        continue;
+      }
+      if ((c == '"' || c == '\'') && std::string_view(" [{,:-?").find(previous) != npos) {
+        quote_ = c;
+        continue;
+      }
+      if (c == '\'' && j > 0 && line[j - 1] == '\'') {
+        quote_ = c;  // the second quote of ''
+        continue;
+      }
+      if (c == '#' && (j == 0 || line[j - 1] == ' ')) break;
+      if (c == '[' || c == '{') ++flow_;
+      if (c == ']' || c == '}') flow_ = std::max(0, flow_ - 1);
+      if (block_ + flow_ * 2 > kMaxYamlDepth * 2) return false;
+      if (c != ' ' && c != '\t') previous = c;
+    }
+    return true;
+  }
+
+  static constexpr size_t npos = std::string_view::npos;
+  std::string_view text_;
+  int flow_ = 0;
+  int block_ = 0;
+  char quote_ = 0;  // the quote of a scalar that continues on the next line
+};
 
 // A scalar, or a sequence of scalars joined with ", " (ports: [80, 4440]).
 Result<Cell> yaml_cell(const Form& form, std::string_view file, std::string_view key,
@@ -493,7 +539,7 @@ Result<Profile> read_port_table_yaml(std::string_view text, std::string_view fil
     return core::fail(ErrorCode::kInvalidInput, "not valid UTF-8",
                       name + ":" + core::line_column(text, *bad));
   }
-  if (auto deep = yaml_too_deep_at(text)) {
+  if (auto deep = YamlDepth(text).too_deep_at()) {
     return core::fail(ErrorCode::kInvalidInput,
                       fmt::format("nested deeper than {} levels", kMaxYamlDepth),
                       name + ":" + core::line_column(text, *deep));
@@ -588,10 +634,15 @@ Result<Peer> parse_peer(std::string_view raw) {
 std::string format_peer(const Peer& peer) {
   switch (peer.kind) {
     case PeerKind::kRole:
+    case PeerKind::kDnsName: {
+      // Bare when it reads back the same ("pacs", "pacs.example.org"), else prefixed ("dns:pacs",
+      // "role:any").
+      auto bare = parse_peer(peer.value);
+      if (bare && *bare == peer) return peer.value;
+      return fmt::format("{}:{}", peer.kind == PeerKind::kRole ? "role" : "dns", peer.value);
+    }
     case PeerKind::kCidr:
       return peer.value;
-    case PeerKind::kDnsName:
-      return peer.value.find('.') == std::string::npos ? "dns:" + peer.value : peer.value;
     case PeerKind::kManufacturer:
     case PeerKind::kController:
       return fmt::format("{}:{}", to_string(peer.kind), peer.value);

@@ -222,6 +222,20 @@ TEST(PortTableYaml, RefusesBadInputNamingLineColumnKeyAndReason) {
   }
 }
 
+TEST(PortTableYaml, BracketsInQuotedValuesAreNotNesting) {
+  const std::string brackets(40, '[');
+  const std::string text = "vendor: 'A''s " + brackets + "'\nproduct: \"B \\\" " + brackets +
+                           "\"\nintents:\n  - {direction: to-device, peer: pacs, protocol: tcp, "
+                           "ports: '80', purpose: \"x [\"}\n";
+  auto p = read_port_table_yaml(text, "t.yaml");
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_EQ(p->vendor, "A's " + brackets);
+  EXPECT_EQ(p->product, "B \" " + brackets);
+  auto again = read_port_table_yaml(write_port_table_yaml(*p), "again.yaml");
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->vendor, p->vendor);
+}
+
 TEST(PortTable, CleartextByDefaultForFtpTelnetHttpVnc) {
   struct Case {
     Protocol protocol;
@@ -265,6 +279,9 @@ TEST(PortTable, PeersParseAndFormatBack) {
       {"controller:urn:ietf:params:mud:ntp", PeerKind::kController, "urn:ietf:params:mud:ntp",
        "controller:urn:ietf:params:mud:ntp"},
       {"any", PeerKind::kAny, "", "any"},
+      // Prefixed when the bare value would read as something else.
+      {"role:any", PeerKind::kRole, "any", "role:any"},
+      {"dns:10.1.2.3", PeerKind::kDnsName, "10.1.2.3", "dns:10.1.2.3"},
   };
   for (const auto& c : cases) {
     auto peer = parse_peer(c.text);
