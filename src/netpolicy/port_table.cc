@@ -388,7 +388,8 @@ class YamlDepth {
         }
         continue;
       }
-      if ((c == '"' || c == '\'') && std::string_view(" [{,:-?").find(previous) != npos) {
+      if ((c == '"' || c == '\'') &&
+          std::string_view(" [{,:-?").find(previous) != std::string_view::npos) {
         quote_ = c;
         continue;
       }
@@ -405,7 +406,6 @@ class YamlDepth {
     return true;
   }
 
-  static constexpr size_t npos = std::string_view::npos;
   std::string_view text_;
   int flow_ = 0;
   int block_ = 0;
