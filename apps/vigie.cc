@@ -11,6 +11,7 @@
 
 #include "advisory_commands.h"
 #include "app_context.h"
+#include "netpolicy_commands.h"
 #include "profile_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
@@ -295,6 +296,7 @@ int main(int argc, char** argv) {
   set->add_option("ASSIGNMENTS", assignments, "key=value (field names as in CSV)")->required();
 
   apps::AdvisoryCommands advisory_commands(app);
+  apps::NetpolicyCommands netpolicy_commands(app);
   apps::ProfileCommands profile_commands(app);
 
   try {
@@ -309,6 +311,7 @@ int main(int argc, char** argv) {
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
+  if (auto rc = netpolicy_commands.run(*ctx)) return *rc;
   if (auto rc = profile_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,6 +72,10 @@ Status unbind_role(store::Store& store, std::int64_t site_id, std::string_view r
 // DNS name has resolved to and that has not expired.
 Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses(store::Store& store,
                                                                     std::int64_t site_id);
+// Binds every row of a CSV file with the columns site, role, address (all or nothing inside
+// the caller's transaction; errors name file:line). Returns the number of rows.
+Result<size_t> import_roles_csv(store::Store& store, const std::filesystem::path& path,
+                                const Actor& actor);
 // The same at a given time (ISO 8601 UTC), for tests and replays.
 Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses_at(store::Store& store,
                                                                        std::int64_t site_id,
