@@ -58,7 +58,7 @@ struct Member {
 
 Member member(Reader& r, const json& object, const std::string& pointer, std::string_view rfc,
               std::initializer_list<std::string_view> legacy = {}) {
-  if (!object.is_object()) return {};
+  if (!object.is_object()) return {nullptr, pointer};
   if (auto it = object.find(rfc); it != object.end()) {
     return {&*it, pointer + "/" + pointer_token(rfc)};
   }
@@ -69,7 +69,7 @@ Member member(Reader& r, const json& object, const std::string& pointer, std::st
       return {&*it, at};
     }
   }
-  return {};
+  return {nullptr, pointer + "/" + pointer_token(rfc)};  // where it should be
 }
 
 // Refuses a member that is none of `known` (RFC and legacy names): a match condition left out
@@ -399,8 +399,10 @@ Result<std::map<std::string, IntentNote>> read_notes(const Reader& r, const json
     if (!e.is_object() || !e.contains("aces") || !e["aces"].is_array()) {
       return r.refuse(here, "must be an object with an 'aces' array");
     }
-    IntentNote note{string_or_empty(e.contains("purpose") ? &e["purpose"] : nullptr),
-                    e.value("cleartext", false) == true, std::nullopt, i};
+    IntentNote note{
+        string_or_empty(e.contains("purpose") ? &e["purpose"] : nullptr),
+        e.contains("cleartext") && e["cleartext"].is_boolean() && e["cleartext"].get<bool>(),
+        std::nullopt, i};
     if (e.contains("direction")) {
       note.direction = parse_direction(string_or_empty(&e["direction"]));
       if (!note.direction) return r.refuse(here + "/direction", "not a direction");

@@ -249,6 +249,11 @@ TEST(MudRead, RefusesWhatAProfileCannotSayNamingThePointer) {
       {"too deep", std::string(40, '[') + std::string(40, ']'), "m.json",
        "nested deeper than 32 levels"},
       {"not an object", "[]", "m.json:/", "a MUD file is a JSON object"},
+      {"no container", R"({"x": 1})", "m.json:/ietf-mud:mud", "ietf-mud:mud container is missing"},
+      {"no aces", mutated(json::object(), "/ietf-access-control-list:acls/acl/0/aces"),
+       "m.json:/ietf-access-control-list:acls/acl/0/aces/ace", "ace is missing"},
+      {"extension", mutated(json::array({1}), "/ietf-mud:mud/vigie-intents:intents"),
+       "m.json:/ietf-mud:mud/vigie-intents:intents/0", "must be an object with an 'aces' array"},
   };
   for (const auto& c : cases) {
     auto got = read_mud(c.text, "m.json");
