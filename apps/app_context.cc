@@ -13,6 +13,7 @@
 #include "vigie/inventory/import.h"
 #include "vigie/netpolicy/firewall.h"
 #include "vigie/netpolicy/policy_store.h"
+#include "vigie/netpolicy/port_table.h"
 
 namespace vigie::apps {
 
@@ -115,6 +116,9 @@ core::Result<size_t> load_demo_if_empty(AppContext& ctx) {
   auto result = inventory::import_devices(*ctx.store, path, inventory::ImportFormat::kCsv, {});
   if (!result.ok()) return tl::unexpected(result.errors.front());
   VIGIE_TRY(load_demo_letters(ctx));
+  // The device communication profiles Vigie ships (data/profiles/), e.g. the Essenta DR Compact.
+  auto profiles = netpolicy::save_shipped_profiles(*ctx.store, {"demo", "init", {}});
+  if (!profiles) return tl::unexpected(profiles.error());
   VIGIE_TRY(load_demo_network(ctx));
   core::log_event(core::LogLevel::kInfo, "demo.loaded",
                   {{"devices", std::to_string(result.summary.created)}, {"file", path.string()}});

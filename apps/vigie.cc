@@ -13,6 +13,7 @@
 #include "app_context.h"
 #include "netpolicy_commands.h"
 #include "policy_commands.h"
+#include "profile_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"
@@ -298,6 +299,7 @@ int main(int argc, char** argv) {
   apps::AdvisoryCommands advisory_commands(app);
   apps::NetpolicyCommands netpolicy_commands(app);
   apps::PolicyCommands policy_commands(app);
+  apps::ProfileCommands profile_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -314,6 +316,7 @@ int main(int argc, char** argv) {
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
   if (auto rc = netpolicy_commands.run(*ctx)) return *rc;
   if (auto rc = policy_commands.run(*ctx)) return *rc;
+  if (auto rc = profile_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);
