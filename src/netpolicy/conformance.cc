@@ -1,0 +1,577 @@
+// The compiled allow-list and the conformance findings.
+#include "vigie/netpolicy/conformance.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <tuple>
+#include <unordered_set>
+
+#include "vigie/audit/audit.h"
+#include "vigie/store/store.h"
+
+namespace vigie::netpolicy {
+namespace {
+
+// An address as two 64-bit words, for masked comparison without a loop over bytes.
+struct Words {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+};
+Words words(const IpAddress& ip) {
+  Words w;
+  std::memcpy(&w.hi, ip.bytes.data(), 8);
+  std::memcpy(&w.lo, ip.bytes.data() + 8, 8);
+  return w;
+}
+
+struct PeerPrefix {
+  Words address;  // already masked
+  Words mask;
+};
+
+PeerPrefix compile_prefix(const IpPrefix& p) {
+  IpAddress mask;
+  for (int i = 0; i < 16; ++i) {
+    int keep = std::clamp(p.length - i * 8, 0, 8);
+    mask.bytes[static_cast<size_t>(i)] = static_cast<std::uint8_t>(0xff00U >> keep);
+  }
+  PeerPrefix out{words(p.address), words(mask)};
+  out.address.hi &= out.mask.hi;
+  out.address.lo &= out.mask.lo;
+  return out;
+}
+
+// One entry as matched: 16 bytes, a device's entries side by side in memory.
+struct Rule {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  std::uint8_t proto = 0;  // IANA number; 0 = any
+  std::uint32_t peer_begin = 0;
+  std::uint32_t peer_end = 0;  // empty range: any peer
+  std::int32_t entry = 0;
+};
+
+std::uint8_t proto_number(Protocol p) { return static_cast<std::uint8_t>(protocol_number(p)); }
+
+std::uint64_t mix(Words w) {
+  std::uint64_t h = (w.lo ^ (w.hi * 0x9E3779B97F4A7C15ULL)) * 0xBF58476D1CE4E5B9ULL;
+  return h ^ (h >> 31);
+}
+
+}  // namespace
+
+// An open-addressing table from device address to its two runs of rules (entries naming it as
+// a destination, and as a source), then the rules and prefixes in flat arrays.
+struct AllowChecker::Compiled {
+  struct Slot {
+    Words key;
+    std::uint32_t to_begin = 0;
+    std::uint32_t to_end = 0;
+    std::uint32_t from_begin = 0;
+    std::uint32_t from_end = 0;
+    bool used = false;
+  };
+  std::vector<AllowEntry> entries;
+  std::vector<Slot> slots;
+  std::uint64_t mask = 0;
+  std::vector<Rule> rules;
+  std::vector<PeerPrefix> prefixes;
+
+  [[nodiscard]] const Slot* find(const IpAddress& ip) const noexcept {
+    if (slots.empty()) return nullptr;
+    Words w = words(ip);
+    for (std::uint64_t i = mix(w) & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots[i];
+      if (!s.used) return nullptr;
+      if (s.key.hi == w.hi && s.key.lo == w.lo) return &s;
+    }
+  }
+
+  [[nodiscard]] bool peer_in(const Rule& r, Words peer) const noexcept {
+    if (r.peer_begin == r.peer_end) return true;
+    for (std::uint32_t i = r.peer_begin; i < r.peer_end; ++i) {
+      const PeerPrefix& p = prefixes[i];
+      if ((peer.hi & p.mask.hi) == p.address.hi && (peer.lo & p.mask.lo) == p.address.lo) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The first rule of [begin, end) for this protocol and port whose peers hold `peer` (any
+  // peer when `peer` is null).
+  [[nodiscard]] std::int32_t first(std::uint32_t begin, std::uint32_t end, std::uint8_t proto,
+                                   std::uint16_t port, const Words* peer) const noexcept {
+    bool portless = proto == 1 || proto == 58;
+    for (std::uint32_t i = begin; i < end; ++i) {
+      const Rule& r = rules[i];
+      if (r.proto != 0 && r.proto != proto) continue;
+      if (!portless && (port < r.first || port > r.last)) continue;
+      if (peer != nullptr && !peer_in(r, *peer)) continue;
+      return r.entry;
+    }
+    return kNoMatch;
+  }
+};
+
+AllowChecker::AllowChecker(std::vector<AllowEntry> entries)
+    : compiled_(std::make_unique<Compiled>()) {
+  Compiled& c = *compiled_;
+  c.entries = std::move(entries);
+  // Entry indices per device and direction, in entry order.
+  std::unordered_map<IpAddress, std::array<std::vector<std::int32_t>, 2>, IpAddressHash> by_device;
+  for (size_t i = 0; i < c.entries.size(); ++i) {
+    const AllowEntry& e = c.entries[i];
+    by_device[e.device_ip][e.direction == Direction::kToDevice ? 0 : 1].push_back(
+        static_cast<std::int32_t>(i));
+  }
+  size_t capacity = std::bit_ceil(std::max<size_t>(16, by_device.size() * 2));
+  c.slots.resize(capacity);
+  c.mask = capacity - 1;
+  for (const auto& [ip, lists] : by_device) {
+    Words w = words(ip);
+    std::uint64_t i = mix(w) & c.mask;
+    while (c.slots[i].used) i = (i + 1) & c.mask;
+    Compiled::Slot& slot = c.slots[i];
+    slot.used = true;
+    slot.key = w;
+    for (int dir = 0; dir < 2; ++dir) {
+      auto begin = static_cast<std::uint32_t>(c.rules.size());
+      for (std::int32_t index : lists[static_cast<size_t>(dir)]) {
+        const AllowEntry& e = c.entries[static_cast<size_t>(index)];
+        Rule r;
+        r.first = e.ports.first;
+        r.last = e.ports.last;
+        r.proto = proto_number(e.protocol);
+        r.peer_begin = static_cast<std::uint32_t>(c.prefixes.size());
+        for (const auto& p : e.peers) c.prefixes.push_back(compile_prefix(p));
+        r.peer_end = static_cast<std::uint32_t>(c.prefixes.size());
+        r.entry = index;
+        c.rules.push_back(r);
+      }
+      auto end = static_cast<std::uint32_t>(c.rules.size());
+      (dir == 0 ? slot.to_begin : slot.from_begin) = begin;
+      (dir == 0 ? slot.to_end : slot.from_end) = end;
+    }
+  }
+}
+
+AllowChecker::AllowChecker(AllowChecker&&) noexcept = default;
+AllowChecker& AllowChecker::operator=(AllowChecker&&) noexcept = default;
+AllowChecker::~AllowChecker() = default;
+
+std::int32_t AllowChecker::match(const Flow& flow) const noexcept {
+  const Compiled& c = *compiled_;
+  std::uint8_t proto = flow.protocol == Protocol::kAny ? 255 : proto_number(flow.protocol);
+  std::int32_t best = kNoMatch;
+  if (const auto* s = c.find(flow.dst)) {
+    Words src = words(flow.src);
+    best = c.first(s->to_begin, s->to_end, proto, flow.dst_port,
+                   flow.state == FlowState::kOpenPort ? nullptr : &src);
+  }
+  if (flow.state == FlowState::kOpenPort) return best;
+  if (const auto* s = c.find(flow.src)) {
+    Words dst = words(flow.dst);
+    std::int32_t from = c.first(s->from_begin, s->from_end, proto, flow.dst_port, &dst);
+    if (from != kNoMatch && (best == kNoMatch || from < best)) best = from;
+  }
+  return best;
+}
+
+bool AllowChecker::has_device(const IpAddress& ip) const noexcept {
+  return compiled_->find(ip) != nullptr;
+}
+
+const std::vector<AllowEntry>& AllowChecker::entries() const { return compiled_->entries; }
+
+std::string_view to_string(FindingKind k) {
+  switch (k) {
+    case FindingKind::kUnexpectedFlow:
+      return "unexpected-flow";
+    case FindingKind::kBlockedAttempt:
+      return "blocked-attempt";
+    case FindingKind::kUnlistedOpenPort:
+      return "unlisted-open-port";
+    case FindingKind::kRiskyPort:
+      return "risky-port";
+    case FindingKind::kCleartext:
+      return "cleartext";
+    case FindingKind::kUnusedEntry:
+      return "unused-entry";
+    case FindingKind::kUnknownHost:
+      return "unknown-host";
+  }
+  return "unexpected-flow";
+}
+
+std::string format_time_us(std::int64_t us) {
+  if (us <= 0) return {};
+  std::time_t secs = us / 1000000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us % 1000000);
+}
+
+namespace {
+
+// Findings fold flows by kind, device, peer, protocol and port (FTP data channels by their
+// application: their ports are ephemeral).
+struct FindingKey {
+  FindingKind kind;
+  IpAddress device;
+  IpAddress peer;
+  std::uint8_t proto;
+  std::uint16_t port;
+  AppProtocol app;
+  bool operator==(const FindingKey&) const = default;
+};
+struct FindingKeyHash {
+  size_t operator()(const FindingKey& k) const noexcept {
+    IpAddressHash h;
+    return h(k.device) ^ (h(k.peer) * 7) ^
+           ((static_cast<size_t>(k.kind) << 40 | std::size_t{k.proto} << 32 |
+             std::size_t{k.port} << 8 | static_cast<size_t>(k.app)) *
+            0x9E3779B97F4A7C15ULL);
+  }
+};
+
+constexpr size_t kMaxFindings = 1'000'000;
+
+// A cleartext protocol guessed from the port when the reader named none.
+AppProtocol cleartext_by_port(const Flow& f) {
+  if (f.protocol != Protocol::kTcp) return AppProtocol::kUnknown;
+  switch (f.dst_port) {
+    case 21:
+      return AppProtocol::kFtp;
+    case 23:
+      return AppProtocol::kTelnet;
+    case 5900:
+    case 5901:
+      return AppProtocol::kVnc;
+    default:
+      return AppProtocol::kUnknown;
+  }
+}
+
+std::string_view cleartext_reason(AppProtocol app) {
+  switch (app) {
+    case AppProtocol::kFtp:
+      return "FTP control channel: user name, password and commands in cleartext";
+    case AppProtocol::kFtpData:
+      return "FTP data channel (announced by PORT/PASV/EPRT/EPSV): files in cleartext";
+    case AppProtocol::kTelnet:
+      return "Telnet: session and credentials in cleartext";
+    case AppProtocol::kVnc:
+      return "VNC (RFB) without TLS: screen, keyboard and password challenge in cleartext";
+    case AppProtocol::kHttp:
+      return "HTTP without TLS";
+    default:
+      return "cleartext protocol";
+  }
+}
+
+}  // namespace
+
+struct ConformanceAnalyzer::State {
+  State(std::vector<AllowEntry> e, bool t) : checker(std::move(e)), traffic(t) {}
+  AllowChecker checker;
+  bool traffic;
+  std::unordered_map<IpAddress, std::int64_t, IpAddressHash> devices;
+  std::unordered_set<IpAddress, IpAddressHash> seen;
+  std::vector<std::uint64_t> hits;
+  std::unordered_map<FindingKey, Finding, FindingKeyHash> findings;
+  std::unordered_set<std::uint16_t> risky_tcp;
+  std::unordered_set<std::uint16_t> risky_udp;
+  ConformanceSummary summary;
+  std::uint64_t dropped = 0;
+
+  [[nodiscard]] std::int64_t device_of(const IpAddress& ip) const {
+    auto it = devices.find(ip);
+    return it == devices.end() ? 0 : it->second;
+  }
+
+  [[nodiscard]] bool risky(const Flow& f) const {
+    if (f.protocol == Protocol::kTcp) return risky_tcp.contains(f.dst_port);
+    if (f.protocol == Protocol::kUdp) return risky_udp.contains(f.dst_port);
+    if (f.protocol == Protocol::kAny) {
+      return risky_tcp.contains(f.dst_port) || risky_udp.contains(f.dst_port);
+    }
+    return false;
+  }
+
+  [[nodiscard]] std::string entry_text(std::int32_t index) const {
+    const AllowEntry& e = checker.entries()[static_cast<size_t>(index)];
+    return fmt::format("allow-list entry {} ({} {} {} {}{})", index, to_string(e.direction),
+                       e.role.empty() ? "any" : e.role, to_string(e.protocol), e.ports.to_string(),
+                       e.purpose.empty() ? "" : ": " + e.purpose);
+  }
+
+  void add(FindingKind kind, const Flow& f, std::int64_t device_id, const IpAddress& device,
+           const std::optional<IpAddress>& peer, AppProtocol app, std::int32_t entry,
+           const std::function<std::string()>& detail) {
+    std::uint16_t port = app == AppProtocol::kFtpData ? 0 : f.dst_port;
+    FindingKey key{kind, device, peer.value_or(IpAddress{}), proto_number(f.protocol), port,
+                   kind == FindingKind::kCleartext ? app : AppProtocol::kUnknown};
+    auto it = findings.find(key);
+    if (it == findings.end()) {
+      if (findings.size() >= kMaxFindings) {
+        ++dropped;
+        return;
+      }
+      Finding fd;
+      fd.kind = kind;
+      fd.device_id = device_id;
+      fd.device_ip = device;
+      fd.peer_ip = peer;
+      fd.protocol = f.protocol;
+      fd.port = f.dst_port;
+      fd.app = app;
+      fd.first_us = f.first_us;
+      fd.last_us = f.last_us;
+      fd.entry = entry;
+      fd.detail = detail();
+      it = findings.emplace(key, std::move(fd)).first;
+    }
+    Finding& fd = it->second;
+    fd.count += 1;
+    fd.bytes += f.bytes;
+    if (f.first_us != 0 && (fd.first_us == 0 || f.first_us < fd.first_us)) fd.first_us = f.first_us;
+    fd.last_us = std::max(fd.last_us, f.last_us);
+  }
+};
+
+ConformanceAnalyzer::ConformanceAnalyzer(std::vector<AllowEntry> entries,
+                                         const std::vector<DeviceAddress>& devices, bool traffic)
+    : state_(std::make_unique<State>(std::move(entries), traffic)) {
+  state_->hits.assign(state_->checker.entries().size(), 0);
+  for (const auto& d : devices) state_->devices.emplace(d.ip, d.device_id);
+  for (const auto& e : state_->checker.entries()) state_->devices.emplace(e.device_ip, e.device_id);
+  for (const auto& r : default_risky_ports()) {
+    if (r.protocol != Protocol::kUdp) state_->risky_tcp.insert(r.port);
+    if (r.protocol != Protocol::kTcp) state_->risky_udp.insert(r.port);
+  }
+}
+
+ConformanceAnalyzer::~ConformanceAnalyzer() = default;
+
+const AllowChecker& ConformanceAnalyzer::checker() const { return state_->checker; }
+
+void ConformanceAnalyzer::flow(const Flow& f) {
+  State& s = *state_;
+  ConformanceSummary& sum = s.summary;
+  ++sum.flows;
+  if (f.first_us != 0 && (sum.first_us == 0 || f.first_us < sum.first_us)) sum.first_us = f.first_us;
+  sum.last_us = std::max(sum.last_us, f.last_us);
+  std::int32_t entry = s.checker.match(f);
+  if (entry != AllowChecker::kNoMatch) {
+    ++s.hits[static_cast<size_t>(entry)];
+    ++sum.allowed;
+  }
+  bool open_port = f.state == FlowState::kOpenPort;
+  std::int64_t dst_id = s.device_of(f.dst);
+  std::int64_t src_id = open_port ? 0 : s.device_of(f.src);
+  if (dst_id != 0) s.seen.insert(f.dst);
+  if (src_id != 0) s.seen.insert(f.src);
+  // The device's side: the responder, unless only the initiator is a device.
+  bool device_is_src = dst_id == 0 && src_id != 0;
+  const IpAddress& device = device_is_src ? f.src : f.dst;
+  std::int64_t device_id = device_is_src ? src_id : dst_id;
+  std::optional<IpAddress> peer;
+  if (!open_port) peer = device_is_src ? f.dst : f.src;
+  bool known = dst_id != 0 || src_id != 0;
+  if (!known) ++sum.unknown_hosts_flows;
+  std::string_view where = known ? "" : " (hosts not in the inventory)";
+  std::string proto_port = fmt::format("{}/{}", to_string(f.protocol), f.dst_port);
+  std::string allowed_by = entry == AllowChecker::kNoMatch ? "" : "; " + s.entry_text(entry);
+
+  switch (f.state) {
+    case FlowState::kOpenPort:
+      if (entry == AllowChecker::kNoMatch) {
+        s.add(FindingKind::kUnlistedOpenPort, f, device_id, device, peer, f.app, entry, [&] {
+          return known ? fmt::format("{} open: no profile names this port for the device",
+                                     proto_port)
+                       : fmt::format("{} open on a host not in the inventory", proto_port);
+        });
+      }
+      break;
+    case FlowState::kAttempted:
+    case FlowState::kRejected:
+      s.add(FindingKind::kBlockedAttempt, f, device_id, device, peer, f.app, entry, [&] {
+        return fmt::format("connection to {} {}{}{}", proto_port,
+                           f.state == FlowState::kRejected ? "refused (RST)" : "not answered",
+                           allowed_by.empty() ? "" : allowed_by + ", yet it failed", where);
+      });
+      break;
+    case FlowState::kEstablished:
+      if (!known) {
+        s.add(FindingKind::kUnknownHost, f, 0, f.dst, peer, f.app, entry,
+              [&] { return std::string("traffic between hosts not in the inventory"); });
+      } else if (entry == AllowChecker::kNoMatch) {
+        s.add(FindingKind::kUnexpectedFlow, f, device_id, device, peer, f.app, entry, [&] {
+          return fmt::format("{} {} {}: no allow-list entry covers this flow", proto_port,
+                             device_is_src ? "from the device to" : "to the device from",
+                             peer ? peer->to_string() : "?");
+        });
+      }
+      break;
+  }
+  if (f.state == FlowState::kAttempted || f.state == FlowState::kRejected) return;
+  if (s.risky(f)) {
+    s.add(FindingKind::kRiskyPort, f, device_id, device, peer, f.app, entry, [&] {
+      return fmt::format("risky port {} {}{}{}", proto_port,
+                         open_port ? "open" : "reachable and in use", allowed_by, where);
+    });
+  }
+  AppProtocol clear = is_cleartext(f.app) ? f.app
+                      : f.app == AppProtocol::kUnknown ? cleartext_by_port(f)
+                                                       : AppProtocol::kUnknown;
+  if (clear != AppProtocol::kUnknown) {
+    s.add(FindingKind::kCleartext, f, device_id, device, peer, clear, entry, [&] {
+      return fmt::format("{}{}{}{}{}", cleartext_reason(clear),
+                         f.app == AppProtocol::kUnknown ? " (by port)" : "",
+                         open_port ? " — service listening" : "", allowed_by, where);
+    });
+  }
+}
+
+ConformanceReport ConformanceAnalyzer::report() const {
+  const State& s = *state_;
+  ConformanceReport out;
+  out.summary = s.summary;
+  out.entry_hits = s.hits;
+  out.findings.reserve(s.findings.size());
+  for (const auto& [key, f] : s.findings) out.findings.push_back(f);
+  if (s.traffic) {
+    const auto& entries = s.checker.entries();
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const AllowEntry& e = entries[i];
+      if (s.hits[i] != 0 || !s.seen.contains(e.device_ip)) continue;
+      Finding f;
+      f.kind = FindingKind::kUnusedEntry;
+      f.device_id = e.device_id;
+      f.device_ip = e.device_ip;
+      f.protocol = e.protocol;
+      f.port = e.ports.first;
+      f.entry = static_cast<std::int32_t>(i);
+      f.first_us = s.summary.first_us;
+      f.last_us = s.summary.last_us;
+      f.detail = fmt::format("{} allowed no flow of this device over the observed period",
+                             s.entry_text(static_cast<std::int32_t>(i)));
+      out.findings.push_back(std::move(f));
+    }
+  }
+  std::sort(out.findings.begin(), out.findings.end(), [](const Finding& a, const Finding& b) {
+    auto peer = [](const Finding& f) { return f.peer_ip.value_or(IpAddress{}); };
+    return std::tie(a.kind, a.device_ip, a.port, a.protocol, a.app, a.entry) <
+               std::tie(b.kind, b.device_ip, b.port, b.protocol, b.app, b.entry) ||
+           (std::tie(a.kind, a.device_ip, a.port, a.protocol, a.app, a.entry) ==
+                std::tie(b.kind, b.device_ip, b.port, b.protocol, b.app, b.entry) &&
+            peer(a) < peer(b));
+  });
+  return out;
+}
+
+std::vector<ProposedIntent> propose_intents(const ConformanceReport& report) {
+  std::vector<ProposedIntent> out;
+  for (const auto& f : report.findings) {
+    if (f.kind != FindingKind::kUnexpectedFlow || f.device_id == 0 || !f.peer_ip) continue;
+    ProposedIntent p;
+    p.device_id = f.device_id;
+    p.device_ip = f.device_ip;
+    p.peer = *f.peer_ip;
+    p.protocol = f.protocol;
+    p.port = f.port;
+    p.cleartext = is_cleartext(f.app);
+    p.flows = f.count;
+    // The device is the responder unless the finding names it as the initiator.
+    p.direction = f.detail.find("from the device") != std::string::npos ? Direction::kFromDevice
+                                                                         : Direction::kToDevice;
+    p.purpose = fmt::format("observed {} flow{}{} {} .. {} — to review", f.count,
+                            f.count == 1 ? "" : "s",
+                            f.app == AppProtocol::kUnknown ? "" : fmt::format(" ({})", to_string(f.app)),
+                            format_time_us(f.first_us), format_time_us(f.last_us));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string format_proposals_csv(const std::vector<ProposedIntent>& proposals) {
+  auto quote = [](std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  };
+  std::string out = "device_id,device_ip,direction,peer,protocol,ports,purpose,cleartext\n";
+  for (const auto& p : proposals) {
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", p.device_id, p.device_ip.to_string(),
+                       to_string(p.direction), p.peer.to_string(), to_string(p.protocol), p.port,
+                       quote(p.purpose), p.cleartext ? "yes" : "no");
+  }
+  return out;
+}
+
+core::Result<std::int64_t> save_conformance_run(store::Store& store, const ConformanceRun& run,
+                                                const std::vector<Finding>& findings,
+                                                const std::vector<AllowEntry>& entries) {
+  auto tx = store::Transaction::begin(store);
+  if (!tx) return tl::unexpected(tx.error());
+  VIGIE_TRY(store.lock_table("conformance_runs"));
+  auto id = store.next_id("conformance_runs");
+  if (!id) return tl::unexpected(id.error());
+  std::array<store::Value, 6> run_row{*id, run.source, std::string(to_string(run.format)),
+                                      static_cast<std::int64_t>(run.records), run.started_at,
+                                      run.actor};
+  VIGIE_TRY(store.execute(
+      "INSERT INTO conformance_runs (id, source, format, records, started_at, actor) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      run_row));
+  static constexpr std::array<std::string_view, 10> kColumns{
+      "run_id",   "kind", "device_id", "device_ip",  "peer_ip",
+      "protocol", "port", "detail",    "first_seen", "last_seen"};
+  std::array<std::string_view, 11> columns{};
+  std::copy(kColumns.begin(), kColumns.end(), columns.begin());
+  columns[10] = "count";
+  auto inserter = store.inserter("conformance_findings", columns);
+  if (!inserter) return tl::unexpected(inserter.error());
+  for (const auto& f : findings) {
+    std::array<store::Value, 11> row{
+        *id,
+        std::string(to_string(f.kind)),
+        f.device_id == 0 ? store::Value(nullptr) : store::Value(f.device_id),
+        f.device_ip.to_string(),
+        f.peer_ip ? store::Value(f.peer_ip->to_string()) : store::Value(nullptr),
+        std::string(to_string(f.protocol)),
+        static_cast<std::int64_t>(f.port),
+        f.detail,
+        f.first_us == 0 ? store::Value(nullptr) : store::Value(format_time_us(f.first_us)),
+        f.last_us == 0 ? store::Value(nullptr) : store::Value(format_time_us(f.last_us)),
+        static_cast<std::int64_t>(f.count)};
+    VIGIE_TRY((*inserter)->add(row));
+  }
+  VIGIE_TRY((*inserter)->finish());
+  nlohmann::json details{{"source", run.source},
+                         {"format", to_string(run.format)},
+                         {"records", run.records},
+                         {"findings", findings.size()},
+                         {"allow_entries", entries.size()}};
+  audit::Entry entry{run.actor, "netpolicy.conformance.run", fmt::format("conformance_run:{}", *id),
+                     "cli", details.dump()};
+  auto audited = audit::append(store, entry, run.started_at);
+  if (!audited) return tl::unexpected(audited.error());
+  VIGIE_TRY(tx->commit());
+  return *id;
+}
+
+}  // namespace vigie::netpolicy
