@@ -71,6 +71,10 @@ Status unbind_role(store::Store& store, std::int64_t site_id, std::string_view r
 // DNS name has resolved to and that has not expired.
 Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses(store::Store& store,
                                                                     std::int64_t site_id);
+// The same at a given time (ISO 8601 UTC), for tests and replays.
+Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses_at(store::Store& store,
+                                                                       std::int64_t site_id,
+                                                                       std::string_view now);
 
 // The allow-list -------------------------------------------------------------------------
 
