@@ -22,17 +22,9 @@ constexpr size_t kChunk = 1 << 20;
 constexpr size_t kMaxPortsPerHost = 131072;  // every TCP and UDP port
 constexpr int kMaxDepth = 64;
 
-struct HostScan {
-  size_t line = 0;
+// The <host> being read: what read_nmap hands over, and the parser's own state.
+struct HostScan : ScannedHost {
   std::string state;
-  std::string ipv4;
-  std::string ipv6;
-  std::string mac;
-  std::string mac_vendor;
-  std::string hostname;
-  std::string os;
-  std::string seen_at;
-  std::vector<OpenPort> ports;
   OpenPort port;  // the <port> being read
   bool in_port = false;
   bool in_host = false;
@@ -175,10 +167,7 @@ struct Parser {
       p.ip = ip;
       p.seen_at = host.seen_at;
     }
-    ScannedHost out{host.line,     std::move(host.ipv4),     std::move(host.ipv6),
-                    std::move(host.mac), std::move(host.mac_vendor), std::move(host.hostname),
-                    std::move(host.os),  std::move(host.seen_at),    std::move(host.ports)};
-    if (!handlers.on_host(out)) halt();
+    if (!handlers.on_host(host)) halt();
   }
 };
 

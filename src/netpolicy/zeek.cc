@@ -234,7 +234,8 @@ class Reader {
   }
 
   core::Status header(std::string_view line) {
-    size_t space = line.find_first_of(" \t");
+    // "#separator \x09" is always separated by a space, the other headers by the separator.
+    size_t space = line.find_first_of(std::string{' ', separator_});
     std::string_view key = line.substr(0, space);
     if (key == "#separator") {
       std::string sep = unescape(line.substr(std::min(line.size(), space + 1)));
