@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "advisory_commands.h"
+#include "conformance_commands.h"
 #include "app_context.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
@@ -294,6 +295,7 @@ int main(int argc, char** argv) {
   set->add_option("ASSIGNMENTS", assignments, "key=value (field names as in CSV)")->required();
 
   apps::AdvisoryCommands advisory_commands(app);
+  apps::ConformanceCommands conformance_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -307,6 +309,7 @@ int main(int argc, char** argv) {
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
+  if (auto rc = conformance_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -267,7 +267,7 @@ std::string_view cleartext_reason(AppProtocol app) {
     case AppProtocol::kFtp:
       return "FTP control channel: user name, password and commands in cleartext";
     case AppProtocol::kFtpData:
-      return "FTP data channel (announced by PORT/PASV/EPRT/EPSV): files in cleartext";
+      return "FTP data channel (ephemeral port, opened by PORT/PASV/EPRT/EPSV): files in cleartext";
     case AppProtocol::kTelnet:
       return "Telnet: session and credentials in cleartext";
     case AppProtocol::kVnc:
@@ -289,8 +289,8 @@ struct ConformanceAnalyzer::State {
   std::unordered_set<IpAddress, IpAddressHash> seen;
   std::vector<std::uint64_t> hits;
   std::unordered_map<FindingKey, Finding, FindingKeyHash> findings;
-  std::unordered_set<std::uint16_t> risky_tcp;
-  std::unordered_set<std::uint16_t> risky_udp;
+  std::unordered_map<std::uint16_t, std::string_view> risky_tcp;
+  std::unordered_map<std::uint16_t, std::string_view> risky_udp;
   ConformanceSummary summary;
   std::uint64_t dropped = 0;
 
@@ -299,13 +299,13 @@ struct ConformanceAnalyzer::State {
     return it == devices.end() ? 0 : it->second;
   }
 
-  [[nodiscard]] bool risky(const Flow& f) const {
-    if (f.protocol == Protocol::kTcp) return risky_tcp.contains(f.dst_port);
-    if (f.protocol == Protocol::kUdp) return risky_udp.contains(f.dst_port);
-    if (f.protocol == Protocol::kAny) {
-      return risky_tcp.contains(f.dst_port) || risky_udp.contains(f.dst_port);
-    }
-    return false;
+  // The risky port's name ("SMB"), or nullopt.
+  [[nodiscard]] std::optional<std::string_view> risky(const Flow& f) const {
+    bool tcp = f.protocol == Protocol::kTcp || f.protocol == Protocol::kAny;
+    bool udp = f.protocol == Protocol::kUdp || f.protocol == Protocol::kAny;
+    if (auto it = risky_tcp.find(f.dst_port); tcp && it != risky_tcp.end()) return it->second;
+    if (auto it = risky_udp.find(f.dst_port); udp && it != risky_udp.end()) return it->second;
+    return std::nullopt;
   }
 
   [[nodiscard]] std::string entry_text(std::int32_t index) const {
@@ -356,8 +356,8 @@ ConformanceAnalyzer::ConformanceAnalyzer(std::vector<AllowEntry> entries,
   for (const auto& d : devices) state_->devices.emplace(d.ip, d.device_id);
   for (const auto& e : state_->checker.entries()) state_->devices.emplace(e.device_ip, e.device_id);
   for (const auto& r : default_risky_ports()) {
-    if (r.protocol != Protocol::kUdp) state_->risky_tcp.insert(r.port);
-    if (r.protocol != Protocol::kTcp) state_->risky_udp.insert(r.port);
+    if (r.protocol != Protocol::kUdp) state_->risky_tcp.emplace(r.port, r.name);
+    if (r.protocol != Protocol::kTcp) state_->risky_udp.emplace(r.port, r.name);
   }
 }
 
@@ -425,9 +425,9 @@ void ConformanceAnalyzer::flow(const Flow& f) {
       break;
   }
   if (f.state == FlowState::kAttempted || f.state == FlowState::kRejected) return;
-  if (s.risky(f)) {
+  if (auto name = s.risky(f)) {
     s.add(FindingKind::kRiskyPort, f, device_id, device, peer, f.app, entry, [&] {
-      return fmt::format("risky port {} {}{}{}", proto_port,
+      return fmt::format("risky port {} ({}) {}{}{}", proto_port, *name,
                          open_port ? "open" : "reachable and in use", allowed_by, where);
     });
   }
@@ -469,14 +469,21 @@ ConformanceReport ConformanceAnalyzer::report() const {
       out.findings.push_back(std::move(f));
     }
   }
-  std::sort(out.findings.begin(), out.findings.end(), [](const Finding& a, const Finding& b) {
-    auto peer = [](const Finding& f) { return f.peer_ip.value_or(IpAddress{}); };
-    return std::tie(a.kind, a.device_ip, a.port, a.protocol, a.app, a.entry) <
-               std::tie(b.kind, b.device_ip, b.port, b.protocol, b.app, b.entry) ||
-           (std::tie(a.kind, a.device_ip, a.port, a.protocol, a.app, a.entry) ==
-                std::tie(b.kind, b.device_ip, b.port, b.protocol, b.app, b.entry) &&
-            peer(a) < peer(b));
-  });
+  // What a security officer reads first: data in cleartext, then risky ports, then what the
+  // allow-list does not explain.
+  auto rank = [](FindingKind k) {
+    constexpr std::array<FindingKind, 7> kOrder{
+        FindingKind::kCleartext,        FindingKind::kRiskyPort,     FindingKind::kUnexpectedFlow,
+        FindingKind::kUnlistedOpenPort, FindingKind::kBlockedAttempt, FindingKind::kUnknownHost,
+        FindingKind::kUnusedEntry};
+    return std::find(kOrder.begin(), kOrder.end(), k) - kOrder.begin();
+  };
+  auto key = [&](const Finding& f) {
+    return std::make_tuple(rank(f.kind), f.device_ip, f.port, f.protocol, f.app, f.entry,
+                           f.peer_ip.value_or(IpAddress{}));
+  };
+  std::sort(out.findings.begin(), out.findings.end(),
+            [&](const Finding& a, const Finding& b) { return key(a) < key(b); });
   return out;
 }
 

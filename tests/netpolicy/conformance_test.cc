@@ -2,14 +2,22 @@
 // on both back-ends.
 #include "vigie/netpolicy/conformance.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <array>
+#include <fstream>
+#include <iterator>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <unordered_map>
 
 #include "test_support.h"
 #include "vigie/inventory/import.h"
+#include "vigie/netpolicy/pcap_writer.h"
 #include "vigie/netpolicy/zeek.h"
 #include "vigie/store/store.h"
 
@@ -246,7 +254,10 @@ TEST(ConformanceTest, FlowsOfADeviceAreCheckedAgainstItsEntries) {
   auto risky = of_kind(report, FindingKind::kRiskyPort);
   ASSERT_EQ(risky.size(), 2u);  // 445 and 23 in use; the refused 3389 reached nothing
   EXPECT_EQ(risky[0]->port, 445);  // sorted by device address first
+  EXPECT_NE(risky[0]->detail.find("(SMB)"), std::string::npos) << risky[0]->detail;
   EXPECT_EQ(risky[1]->port, 23);
+  // Cleartext comes first in a report.
+  EXPECT_EQ(report.findings.front().kind, FindingKind::kCleartext);
   auto clear = of_kind(report, FindingKind::kCleartext);
   ASSERT_EQ(clear.size(), 1u);
   EXPECT_EQ(clear[0]->app, AppProtocol::kTelnet);
@@ -352,6 +363,119 @@ TEST_P(ConformanceStoreTest, RunAndFindingsAreStoredTogetherWithAnAuditEntry) {
 INSTANTIATE_TEST_SUITE_P(Backends, ConformanceStoreTest,
                          ::testing::ValuesIn(testing::backends()),
                          [](const auto& info) { return info.param; });
+
+// The command line on the demo hospital.
+class ConformanceCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(run("init --demo").code, 0);
+  }
+
+  struct Outcome {
+    int code = -1;
+    std::string out;
+  };
+  Outcome run(const std::string& args) {
+    std::string cmd = fmt::format("{}/vigie --home {} {} 2>{}", VIGIE_BIN_DIR,
+                                  (dir_ / "home").string(), args, (dir_ / "stderr").string());
+    Outcome o;
+    std::FILE* p = popen(cmd.c_str(), "r");  // NOLINT(cert-env33-c): the program under test
+    if (p == nullptr) return o;
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+    int status = pclose(p);
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return o;
+  }
+  std::string err() {
+    std::ifstream in(dir_ / "stderr");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(ConformanceCliTest, FixtureConnLogIsFlaggedAsCleartextFtp) {
+  auto o = run(fmt::format("conformance {} --json", testing::fixture("scans/conn.log").string()));
+  ASSERT_EQ(o.code, 0) << err();
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["format"], "zeek");
+  EXPECT_EQ(j["flows"], 5);
+  EXPECT_EQ(j["flows_between_unknown_hosts"], 5);
+  bool ftp = false;
+  for (const auto& f : j["findings"]) {
+    if (f["kind"] == "cleartext" && f["app"] == "ftp" && f["port"] == 21) {
+      ftp = true;
+      EXPECT_TRUE(f["device_id"].is_null());
+      EXPECT_NE(f["detail"].get<std::string>().find("hosts not in the inventory"),
+                std::string::npos);
+    }
+  }
+  EXPECT_TRUE(ftp) << o.out;
+  EXPECT_EQ(j["findings"][0]["kind"], "cleartext");
+}
+
+TEST_F(ConformanceCliTest, CaptureOfTheDemoEssentaProposesButNeverAcceptsIntents) {
+  auto cap = dir_ / "essenta.pcapng";
+  auto w = PcapWriter::create(cap, CaptureFormat::kPcapng);
+  ASSERT_TRUE(w);
+  std::int64_t t = 1700000000000000;
+  PacketEnds ctl{ip("10.1.110.200"), ip("10.1.110.59"), 50000, 21, {110}};
+  w->tcp_session(ctl,
+                 {{false, "220 ready\r\n"},
+                  {true, "PASV\r\n"},
+                  {false, "227 Entering Passive Mode (10,1,110,59,100,1)\r\n"}},
+                 t);
+  w->tcp_session({ip("10.1.110.200"), ip("10.1.110.59"), 50001, 25601, {110}},
+                 {{false, "image bytes"}}, t);
+  ASSERT_TRUE(w->close());
+  auto profiles_before = run("conformance " + cap.string() + " --json --propose");
+  ASSERT_EQ(profiles_before.code, 0) << err();
+  auto j = nlohmann::json::parse(profiles_before.out);
+  EXPECT_EQ(j["format"], "pcap");
+  int cleartext = 0;
+  for (const auto& f : j["findings"]) {
+    if (f["kind"] != "cleartext") continue;
+    ++cleartext;
+    EXPECT_EQ(f["device_ip"], "10.1.110.59");
+    EXPECT_FALSE(f["device_id"].is_null());
+  }
+  EXPECT_EQ(cleartext, 2);  // control channel and the data channel on 25601
+  ASSERT_FALSE(j["proposals"].empty());
+  EXPECT_EQ(j["proposals"][0]["direction"], "to-device");
+  EXPECT_EQ(j["proposals"][0]["device_ip"], "10.1.110.59");
+  // The text form prints the port-table rows; nothing was added to any profile.
+  auto csv = run("conformance " + cap.string() + " --propose");
+  ASSERT_EQ(csv.code, 0) << err();
+  EXPECT_TRUE(csv.out.starts_with("device_id,device_ip,direction,peer,protocol,ports"));
+  EXPECT_NE(csv.out.find(",10.1.110.59,to-device,10.1.110.200,tcp,21,"), std::string::npos)
+      << csv.out;
+  auto profiles = run("conformance " + cap.string() + " --json");
+  EXPECT_EQ(nlohmann::json::parse(profiles.out)["allow_entries"], j["allow_entries"]);
+}
+
+TEST_F(ConformanceCliTest, BadInputIsRefusedWithItsPositionAndNothingIsStored) {
+  auto bad = dir_ / "conn.log";
+  testing::write_file(bad, "#fields\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
+                           "10.0.0.1\t1\t10.0.0.2\t2\ttcp\n10.0.0.1\t1\tnot-an-ip\t2\ttcp\n");
+  auto o = run("conformance " + bad.string());
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(err().find(bad.string() + ":3 column 'id.resp_h': 'not-an-ip' is not an IP address"),
+            std::string::npos)
+      << err();
+  auto unknown = run("conformance " + (dir_ / "stderr").string());
+  EXPECT_EQ(unknown.code, 2);
+  // The next run that succeeds is the first one stored.
+  auto ok = run(fmt::format("conformance {} --json", testing::fixture("scans/simple.xml").string()));
+  ASSERT_EQ(ok.code, 0) << err();
+  auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j["run_id"], 1);
+  EXPECT_EQ(j["format"], "nmap");
+  ASSERT_EQ(j["findings"].size(), 1u);
+  EXPECT_EQ(j["findings"][0]["kind"], "unlisted-open-port");
+  EXPECT_EQ(j["findings"][0]["port"], 22);
+}
 
 }  // namespace
 }  // namespace vigie::netpolicy
