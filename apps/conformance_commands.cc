@@ -57,15 +57,14 @@ void print_text(const np::ConformanceReport& report) {
     std::cout << "no finding\n";
     return;
   }
-  std::cout << fmt::format("{:<18} {:>6} {:<16} {:<16} {:<10} {:<9} {:>7}  {}\n", "KIND",
-                           "DEVICE", "ADDRESS", "PEER", "PORT", "APP", "FLOWS", "DETAIL");
+  std::cout << fmt::format("{:<18} {:>6} {:<16} {:<16} {:<10} {:<9} {:>7}  {}\n", "KIND", "DEVICE",
+                           "ADDRESS", "PEER", "PORT", "APP", "FLOWS", "DETAIL");
   for (const auto& f : report.findings) {
     std::cout << fmt::format(
         "{:<18} {:>6} {:<16} {:<16} {:<10} {:<9} {:>7}  {} [{} .. {}]\n", np::to_string(f.kind),
-        f.device_id == 0 ? std::string("-") : std::to_string(f.device_id),
-        f.device_ip.to_string(), peer_text(f),
-        fmt::format("{}/{}", np::to_string(f.protocol), f.port), np::to_string(f.app), f.count,
-        f.detail, np::format_time_us(f.first_us), np::format_time_us(f.last_us));
+        f.device_id == 0 ? std::string("-") : std::to_string(f.device_id), f.device_ip.to_string(),
+        peer_text(f), fmt::format("{}/{}", np::to_string(f.protocol), f.port), np::to_string(f.app),
+        f.count, f.detail, np::format_time_us(f.first_us), np::format_time_us(f.last_us));
   }
 }
 

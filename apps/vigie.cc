@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "advisory_commands.h"
-#include "conformance_commands.h"
 #include "app_context.h"
+#include "conformance_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"

@@ -9,9 +9,9 @@
 #include <cstring>
 
 #include "import_internal.h"
-#include "vigie/inventory/nmap_scan.h"
 #include "vigie/core/file.h"
 #include "vigie/core/time.h"
+#include "vigie/inventory/nmap_scan.h"
 
 namespace vigie::inventory {
 namespace {
@@ -207,10 +207,11 @@ void read_nmap(const std::filesystem::path& path, const NmapHandlers& handlers) 
     if (XML_Parse(xml.get(), buf.data(), static_cast<int>(n), last ? XML_TRUE : XML_FALSE) ==
         XML_STATUS_ERROR) {
       if (parser.stop) break;
-      handlers.on_error({ErrorCode::kInvalidInput,
-                     fmt::format("malformed XML: {}", XML_ErrorString(XML_GetErrorCode(xml.get()))),
-                     fmt::format("{}:{}:{}", path.string(), XML_GetCurrentLineNumber(xml.get()),
-                                 XML_GetCurrentColumnNumber(xml.get()) + 1)});
+      handlers.on_error(
+          {ErrorCode::kInvalidInput,
+           fmt::format("malformed XML: {}", XML_ErrorString(XML_GetErrorCode(xml.get()))),
+           fmt::format("{}:{}:{}", path.string(), XML_GetCurrentLineNumber(xml.get()),
+                       XML_GetCurrentColumnNumber(xml.get()) + 1)});
       break;
     }
     if (last) break;

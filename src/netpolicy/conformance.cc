@@ -10,8 +10,8 @@
 #include <ctime>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "vigie/audit/audit.h"
@@ -59,40 +59,76 @@ struct Rule {
   std::int32_t entry = 0;
 };
 
-std::uint8_t proto_number(Protocol p) { return static_cast<std::uint8_t>(protocol_number(p)); }
+// protocol_number() of model.h, inlined for the hot path.
+constexpr std::uint8_t proto_number(Protocol p) {
+  switch (p) {
+    case Protocol::kTcp:
+      return 6;
+    case Protocol::kUdp:
+      return 17;
+    case Protocol::kIcmp:
+      return 1;
+    case Protocol::kAny:
+      break;
+  }
+  return 0;
+}
 
+// MurmurHash3's finaliser over both words: the table takes the low bits, and an IPv4 address
+// sits in the high half of `lo` (the low half is the constant ::ffff prefix).
 std::uint64_t mix(Words w) {
-  std::uint64_t h = (w.lo ^ (w.hi * 0x9E3779B97F4A7C15ULL)) * 0xBF58476D1CE4E5B9ULL;
-  return h ^ (h >> 31);
+  std::uint64_t h = w.lo ^ std::rotl(w.hi, 32);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 33);
 }
 
 }  // namespace
 
-// An open-addressing table from device address to its two runs of rules (entries naming it as
-// a destination, and as a source), then the rules and prefixes in flat arrays.
+// An open-addressing table from device address to its rules (entries naming it as the
+// destination, then as the source, side by side), a small bitmap that answers "not a device"
+// for most peers without touching the table, and the rules and prefixes in flat arrays.
 struct AllowChecker::Compiled {
-  struct Slot {
+  struct Slot {  // 32 bytes: two per cache line
     Words key;
-    std::uint32_t to_begin = 0;
-    std::uint32_t to_end = 0;
-    std::uint32_t from_begin = 0;
-    std::uint32_t from_end = 0;
-    bool used = false;
+    std::uint32_t begin = 0;
+    std::uint16_t to_count = 0;
+    std::uint16_t from_count = 0;
+    std::uint32_t used = 0;
+    std::uint32_t unused_padding = 0;
   };
+  static constexpr std::uint64_t kFilterBits = 1 << 18;  // 32 KiB
   std::vector<AllowEntry> entries;
   std::vector<Slot> slots;
   std::uint64_t mask = 0;
+  std::vector<std::uint64_t> filter = std::vector<std::uint64_t>(kFilterBits / 64);
   std::vector<Rule> rules;
   std::vector<PeerPrefix> prefixes;
 
-  [[nodiscard]] const Slot* find(const IpAddress& ip) const noexcept {
-    if (slots.empty()) return nullptr;
-    Words w = words(ip);
-    for (std::uint64_t i = mix(w) & mask;; i = (i + 1) & mask) {
+  static std::uint64_t filter_bit(std::uint64_t hash) { return (hash >> 40) & (kFilterBits - 1); }
+
+  [[nodiscard]] bool maybe(std::uint64_t hash) const noexcept {
+    std::uint64_t bit = filter_bit(hash);
+    return ((filter[bit / 64] >> (bit % 64)) & 1) != 0;
+  }
+
+  [[nodiscard]] const Slot* find(Words w, std::uint64_t hash) const noexcept {
+    if (slots.empty() || !maybe(hash)) return nullptr;
+    for (std::uint64_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& s = slots[i];
-      if (!s.used) return nullptr;
+      if (s.used == 0) return nullptr;
       if (s.key.hi == w.hi && s.key.lo == w.lo) return &s;
     }
+  }
+  [[nodiscard]] const Slot* find(const IpAddress& ip) const noexcept {
+    Words w = words(ip);
+    return find(w, mix(w));
+  }
+
+  void prefetch(std::uint64_t hash) const noexcept {
+    if (!slots.empty() && maybe(hash)) __builtin_prefetch(&slots[hash & mask]);
   }
 
   [[nodiscard]] bool peer_in(const Rule& r, Words peer) const noexcept {
@@ -120,6 +156,24 @@ struct AllowChecker::Compiled {
     }
     return kNoMatch;
   }
+
+  [[nodiscard]] std::int32_t match(const Flow& flow, Words dst, std::uint64_t dst_hash, Words src,
+                                   std::uint64_t src_hash) const noexcept {
+    std::uint8_t proto = flow.protocol == Protocol::kAny ? 255 : proto_number(flow.protocol);
+    bool open_port = flow.state == FlowState::kOpenPort;
+    std::int32_t best = kNoMatch;
+    if (const Slot* s = find(dst, dst_hash)) {
+      best =
+          first(s->begin, s->begin + s->to_count, proto, flow.dst_port, open_port ? nullptr : &src);
+    }
+    if (open_port) return best;
+    if (const Slot* s = find(src, src_hash)) {
+      std::uint32_t from = s->begin + s->to_count;
+      std::int32_t m = first(from, from + s->from_count, proto, flow.dst_port, &dst);
+      if (m != kNoMatch && (best == kNoMatch || m < best)) best = m;
+    }
+    return best;
+  }
 };
 
 AllowChecker::AllowChecker(std::vector<AllowEntry> entries)
@@ -138,14 +192,21 @@ AllowChecker::AllowChecker(std::vector<AllowEntry> entries)
   c.mask = capacity - 1;
   for (const auto& [ip, lists] : by_device) {
     Words w = words(ip);
-    std::uint64_t i = mix(w) & c.mask;
-    while (c.slots[i].used) i = (i + 1) & c.mask;
+    std::uint64_t hash = mix(w);
+    std::uint64_t bit = Compiled::filter_bit(hash);
+    c.filter[bit / 64] |= std::uint64_t{1} << (bit % 64);
+    std::uint64_t i = hash & c.mask;
+    while (c.slots[i].used != 0) i = (i + 1) & c.mask;
     Compiled::Slot& slot = c.slots[i];
-    slot.used = true;
+    slot.used = 1;
     slot.key = w;
+    slot.begin = static_cast<std::uint32_t>(c.rules.size());
+    slot.to_count = static_cast<std::uint16_t>(std::min<size_t>(lists[0].size(), 65535));
+    slot.from_count = static_cast<std::uint16_t>(std::min<size_t>(lists[1].size(), 65535));
     for (int dir = 0; dir < 2; ++dir) {
-      auto begin = static_cast<std::uint32_t>(c.rules.size());
-      for (std::int32_t index : lists[static_cast<size_t>(dir)]) {
+      size_t count = dir == 0 ? slot.to_count : slot.from_count;
+      for (size_t k = 0; k < count; ++k) {
+        std::int32_t index = lists[static_cast<size_t>(dir)][k];
         const AllowEntry& e = c.entries[static_cast<size_t>(index)];
         Rule r;
         r.first = e.ports.first;
@@ -157,9 +218,6 @@ AllowChecker::AllowChecker(std::vector<AllowEntry> entries)
         r.entry = index;
         c.rules.push_back(r);
       }
-      auto end = static_cast<std::uint32_t>(c.rules.size());
-      (dir == 0 ? slot.to_begin : slot.from_begin) = begin;
-      (dir == 0 ? slot.to_end : slot.from_end) = end;
     }
   }
 }
@@ -169,21 +227,34 @@ AllowChecker& AllowChecker::operator=(AllowChecker&&) noexcept = default;
 AllowChecker::~AllowChecker() = default;
 
 std::int32_t AllowChecker::match(const Flow& flow) const noexcept {
+  Words dst = words(flow.dst);
+  Words src = words(flow.src);
+  return compiled_->match(flow, dst, mix(dst), src, mix(src));
+}
+
+void AllowChecker::match(std::span<const Flow> flows, std::span<std::int32_t> out) const noexcept {
+  // The table lookups miss the caches: the slots of the flows a few places ahead are fetched
+  // while the current one is matched.
+  constexpr size_t kAhead = 8;
   const Compiled& c = *compiled_;
-  std::uint8_t proto = flow.protocol == Protocol::kAny ? 255 : proto_number(flow.protocol);
-  std::int32_t best = kNoMatch;
-  if (const auto* s = c.find(flow.dst)) {
-    Words src = words(flow.src);
-    best = c.first(s->to_begin, s->to_end, proto, flow.dst_port,
-                   flow.state == FlowState::kOpenPort ? nullptr : &src);
+  size_t n = std::min(flows.size(), out.size());
+  std::array<std::uint64_t, 2 * kAhead> hashes{};
+  std::array<Words, 2 * kAhead> keys{};
+  auto stage = [&](size_t i) {
+    size_t k = (i % kAhead) * 2;
+    keys[k] = words(flows[i].dst);
+    keys[k + 1] = words(flows[i].src);
+    hashes[k] = mix(keys[k]);
+    hashes[k + 1] = mix(keys[k + 1]);
+    c.prefetch(hashes[k]);
+    c.prefetch(hashes[k + 1]);
+  };
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) stage(i);
+  for (size_t i = 0; i < n; ++i) {
+    size_t k = (i % kAhead) * 2;
+    out[i] = c.match(flows[i], keys[k], hashes[k], keys[k + 1], hashes[k + 1]);
+    if (i + kAhead < n) stage(i + kAhead);
   }
-  if (flow.state == FlowState::kOpenPort) return best;
-  if (const auto* s = c.find(flow.src)) {
-    Words dst = words(flow.dst);
-    std::int32_t from = c.first(s->from_begin, s->from_end, proto, flow.dst_port, &dst);
-    if (from != kNoMatch && (best == kNoMatch || from < best)) best = from;
-  }
-  return best;
 }
 
 bool AllowChecker::has_device(const IpAddress& ip) const noexcept {
@@ -319,7 +390,11 @@ struct ConformanceAnalyzer::State {
            const std::optional<IpAddress>& peer, AppProtocol app, std::int32_t entry,
            const std::function<std::string()>& detail) {
     std::uint16_t port = app == AppProtocol::kFtpData ? 0 : f.dst_port;
-    FindingKey key{kind, device, peer.value_or(IpAddress{}), proto_number(f.protocol), port,
+    FindingKey key{kind,
+                   device,
+                   peer.value_or(IpAddress{}),
+                   proto_number(f.protocol),
+                   port,
                    kind == FindingKind::kCleartext ? app : AppProtocol::kUnknown};
     auto it = findings.find(key);
     if (it == findings.end()) {
@@ -369,7 +444,8 @@ void ConformanceAnalyzer::flow(const Flow& f) {
   State& s = *state_;
   ConformanceSummary& sum = s.summary;
   ++sum.flows;
-  if (f.first_us != 0 && (sum.first_us == 0 || f.first_us < sum.first_us)) sum.first_us = f.first_us;
+  if (f.first_us != 0 && (sum.first_us == 0 || f.first_us < sum.first_us))
+    sum.first_us = f.first_us;
   sum.last_us = std::max(sum.last_us, f.last_us);
   std::int32_t entry = s.checker.match(f);
   if (entry != AllowChecker::kNoMatch) {
@@ -397,9 +473,9 @@ void ConformanceAnalyzer::flow(const Flow& f) {
     case FlowState::kOpenPort:
       if (entry == AllowChecker::kNoMatch) {
         s.add(FindingKind::kUnlistedOpenPort, f, device_id, device, peer, f.app, entry, [&] {
-          return known ? fmt::format("{} open: no profile names this port for the device",
-                                     proto_port)
-                       : fmt::format("{} open on a host not in the inventory", proto_port);
+          return known
+                     ? fmt::format("{} open: no profile names this port for the device", proto_port)
+                     : fmt::format("{} open on a host not in the inventory", proto_port);
         });
       }
       break;
@@ -431,7 +507,7 @@ void ConformanceAnalyzer::flow(const Flow& f) {
                          open_port ? "open" : "reachable and in use", allowed_by, where);
     });
   }
-  AppProtocol clear = is_cleartext(f.app) ? f.app
+  AppProtocol clear = is_cleartext(f.app)              ? f.app
                       : f.app == AppProtocol::kUnknown ? cleartext_by_port(f)
                                                        : AppProtocol::kUnknown;
   if (clear != AppProtocol::kUnknown) {
@@ -473,7 +549,7 @@ ConformanceReport ConformanceAnalyzer::report() const {
   // allow-list does not explain.
   auto rank = [](FindingKind k) {
     constexpr std::array<FindingKind, 7> kOrder{
-        FindingKind::kCleartext,        FindingKind::kRiskyPort,     FindingKind::kUnexpectedFlow,
+        FindingKind::kCleartext,        FindingKind::kRiskyPort,      FindingKind::kUnexpectedFlow,
         FindingKind::kUnlistedOpenPort, FindingKind::kBlockedAttempt, FindingKind::kUnknownHost,
         FindingKind::kUnusedEntry};
     return std::find(kOrder.begin(), kOrder.end(), k) - kOrder.begin();
@@ -501,11 +577,11 @@ std::vector<ProposedIntent> propose_intents(const ConformanceReport& report) {
     p.flows = f.count;
     // The device is the responder unless the finding names it as the initiator.
     p.direction = f.detail.find("from the device") != std::string::npos ? Direction::kFromDevice
-                                                                         : Direction::kToDevice;
-    p.purpose = fmt::format("observed {} flow{}{} {} .. {} — to review", f.count,
-                            f.count == 1 ? "" : "s",
-                            f.app == AppProtocol::kUnknown ? "" : fmt::format(" ({})", to_string(f.app)),
-                            format_time_us(f.first_us), format_time_us(f.last_us));
+                                                                        : Direction::kToDevice;
+    p.purpose =
+        fmt::format("observed {} flow{}{} {} .. {} — to review", f.count, f.count == 1 ? "" : "s",
+                    f.app == AppProtocol::kUnknown ? "" : fmt::format(" ({})", to_string(f.app)),
+                    format_time_us(f.first_us), format_time_us(f.last_us));
     out.push_back(std::move(p));
   }
   return out;
@@ -537,13 +613,16 @@ core::Result<std::int64_t> save_conformance_run(store::Store& store, const Confo
   VIGIE_TRY(store.lock_table("conformance_runs"));
   auto id = store.next_id("conformance_runs");
   if (!id) return tl::unexpected(id.error());
-  std::array<store::Value, 6> run_row{*id, run.source, std::string(to_string(run.format)),
-                                      static_cast<std::int64_t>(run.records), run.started_at,
+  std::array<store::Value, 6> run_row{*id,
+                                      run.source,
+                                      std::string(to_string(run.format)),
+                                      static_cast<std::int64_t>(run.records),
+                                      run.started_at,
                                       run.actor};
-  VIGIE_TRY(store.execute(
-      "INSERT INTO conformance_runs (id, source, format, records, started_at, actor) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
-      run_row));
+  VIGIE_TRY(
+      store.execute("INSERT INTO conformance_runs (id, source, format, records, started_at, actor) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    run_row));
   static constexpr std::array<std::string_view, 10> kColumns{
       "run_id",   "kind", "device_id", "device_ip",  "peer_ip",
       "protocol", "port", "detail",    "first_seen", "last_seen"};

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <utility>
 
+#include "vigie/core/file.h"
 #include "vigie/core/time.h"
 #include "vigie/inventory/nmap_scan.h"
-#include "vigie/core/file.h"
 #include "vigie/netpolicy/pcap.h"
 #include "vigie/netpolicy/zeek.h"
 
@@ -153,7 +153,8 @@ std::optional<FlowFormat> detect_flow_format(std::string_view head) {
   size_t first = head.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return std::nullopt;
   head.remove_prefix(first);
-  if (head.starts_with("<?xml") || head.starts_with("<nmaprun") || head.starts_with("<!DOCTYPE nmaprun")) {
+  if (head.starts_with("<?xml") || head.starts_with("<nmaprun") ||
+      head.starts_with("<!DOCTYPE nmaprun")) {
     return FlowFormat::kNmap;
   }
   if (head.starts_with("#separator") || head.starts_with("#fields") || head.starts_with("{")) {

@@ -167,8 +167,8 @@ bool decode(int linktype, Packet& pkt, const std::uint8_t* p, size_t len) {
 }
 
 bool supported_linktype(int linktype) {
-  for (int t : {kDltNull, kDltEthernet, kDltRaw, kDltRawIp, kDltLoop, kDltLinuxSll,
-                kDltLinuxSll2}) {
+  for (int t :
+       {kDltNull, kDltEthernet, kDltRaw, kDltRawIp, kDltLoop, kDltLinuxSll, kDltLinuxSll2}) {
     if (t == linktype) return true;
   }
   return false;
@@ -227,9 +227,12 @@ class Assembler {
   // False when the table of open flows is full.
   bool packet(const Packet& pkt, std::int64_t at_us) {
     bool forward = std::tie(pkt.src, pkt.src_port) < std::tie(pkt.dst, pkt.dst_port);
-    Key key{forward ? pkt.src : pkt.dst, forward ? pkt.dst : pkt.src,
-            forward ? pkt.src_port : pkt.dst_port, forward ? pkt.dst_port : pkt.src_port,
-            pkt.vlan, pkt.proto};
+    Key key{forward ? pkt.src : pkt.dst,
+            forward ? pkt.dst : pkt.src,
+            forward ? pkt.src_port : pkt.dst_port,
+            forward ? pkt.dst_port : pkt.src_port,
+            pkt.vlan,
+            pkt.proto};
     auto it = flows_.find(key);
     if (it == flows_.end()) {
       // A bare ACK, FIN or RST of a connection already closed (or begun before the capture)
@@ -377,7 +380,8 @@ class Assembler {
       } else {
         f.state = FlowState::kEstablished;
       }
-      if (f.app == AppProtocol::kUnknown && f.dst_port == 23 && f.state == FlowState::kEstablished) {
+      if (f.app == AppProtocol::kUnknown && f.dst_port == 23 &&
+          f.state == FlowState::kEstablished) {
         f.app = AppProtocol::kTelnet;
       }
     }
@@ -413,7 +417,9 @@ core::Result<ReadStats> read_open(PcapPtr pcap, const std::string& name, FlowSin
     int rc = pcap_next_ex(pcap.get(), &header, &data);
     if (rc == PCAP_ERROR_BREAK) break;  // end of file
     ++number;
-    auto where = [&] { return fmt::format("{}: packet {} at byte offset {}", name, number, offset); };
+    auto where = [&] {
+      return fmt::format("{}: packet {} at byte offset {}", name, number, offset);
+    };
     if (rc != 1) {
       return core::fail(ErrorCode::kInvalidInput,
                         fmt::format("unreadable packet record: {}", pcap_geterr(pcap.get())),

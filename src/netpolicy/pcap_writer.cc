@@ -226,7 +226,8 @@ core::Status PcapWriter::close() {
   std::FILE* f = impl_->pcapng.get();
   bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
   impl_->pcapng.reset();
-  if (!ok) return core::fail(core::ErrorCode::kIo, "cannot write the capture", impl_->path.string());
+  if (!ok)
+    return core::fail(core::ErrorCode::kIo, "cannot write the capture", impl_->path.string());
   return {};
 }
 

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -43,7 +43,7 @@ enum Column : std::uint8_t {
   kColumnCount
 };
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
-    "ts",        "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto",    "service",
+    "ts",         "id.orig_h",  "id.orig_p",  "id.resp_h", "id.resp_p", "proto",    "service",
     "conn_state", "orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts", "duration", "vlan"};
 constexpr std::array<Column, 5> kRequired{kOrigH, kOrigP, kRespH, kRespP, kProto};
 
@@ -282,7 +282,8 @@ class Reader {
       }
     }
     for (Column c : kRequired) {
-      if (columns_[c] < 0) return fail_at(fmt::format("#fields has no '{}' column", kColumnNames[c]));
+      if (columns_[c] < 0)
+        return fail_at(fmt::format("#fields has no '{}' column", kColumnNames[c]));
     }
     field_count_ = names.size();
     cells_.resize(field_count_);

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <unordered_map>
@@ -62,8 +62,7 @@ std::vector<AllowEntry> modality_entries() {
       entry("10.1.110.5", Direction::kToDevice, {"10.1.150.0/24"}, Protocol::kTcp, 104, 104,
             "DICOM from the PACS"),
       entry("10.1.110.5", Direction::kToDevice, {}, Protocol::kTcp, 21, 21, "FTP for the reader"),
-      entry("10.1.110.5", Direction::kFromDevice, {"10.9.0.1"}, Protocol::kUdp, 514, 514,
-            "syslog"),
+      entry("10.1.110.5", Direction::kFromDevice, {"10.9.0.1"}, Protocol::kUdp, 514, 514, "syslog"),
       entry("10.1.110.5", Direction::kToDevice, {"10.1.150.0/24"}, Protocol::kAny, 137, 139,
             "NetBIOS from the PACS"),
       entry("10.1.110.5", Direction::kToDevice, {"10.1.150.7"}, Protocol::kTcp, 100, 200,
@@ -118,7 +117,8 @@ TEST(AllowCheckerTest, ThousandsOfDevicesAnswerLikeAScanOfTheirEntries) {
       e.protocol = i % 5 == 0 ? Protocol::kUdp : Protocol::kTcp;
       auto port = static_cast<std::uint16_t>(rng() % 100);
       e.ports = {port, static_cast<std::uint16_t>(port + rng() % 3)};
-      if (i % 3 != 0) e.peers.push_back(IpPrefix{IpAddress::v4(0x0a640000 + (rng() % 4) * 256), 120});
+      if (i % 3 != 0)
+        e.peers.push_back(IpPrefix{IpAddress::v4(0x0a640000 + (rng() % 4) * 256), 120});
       by_device[device].push_back(entries.size());
       entries.push_back(e);
     }
@@ -149,6 +149,8 @@ TEST(AllowCheckerTest, ThousandsOfDevicesAnswerLikeAScanOfTheirEntries) {
     return best;
   };
   int matched = 0;
+  std::vector<Flow> all;
+  std::vector<std::int32_t> expected_all;
   for (int n = 0; n < 50000; ++n) {
     Flow f;
     IpAddress device = IpAddress::v4(0x0a000000 + (rng() % 6100));  // some are not devices
@@ -161,8 +163,14 @@ TEST(AllowCheckerTest, ThousandsOfDevicesAnswerLikeAScanOfTheirEntries) {
     std::int32_t expected = reference(f);
     ASSERT_EQ(checker.match(f), expected) << n;
     if (expected != AllowChecker::kNoMatch) ++matched;
+    all.push_back(f);
+    expected_all.push_back(expected);
   }
-  EXPECT_GT(matched, 500);   // the sample exercises matches, not only misses
+  EXPECT_GT(matched, 500);
+  // The batch form answers the same.
+  std::vector<std::int32_t> batch(all.size(), -2);
+  checker.match(all, batch);
+  EXPECT_EQ(batch, expected_all);  // the sample exercises matches, not only misses
 }
 
 struct Collect : FlowSink {
@@ -224,14 +232,13 @@ TEST(ConformanceTest, FlowsOfADeviceAreCheckedAgainstItsEntries) {
   devices[1].device_id = 9;
   devices[1].ip = ip("10.1.110.9");  // a device with no entry at all
   ConformanceAnalyzer analyzer(modality_entries(), devices, true);
-  analyzer.flow(flow("10.1.150.7", 40000, "10.1.110.5", 104));   // allowed
-  analyzer.flow(flow("10.1.150.7", 40001, "10.1.110.5", 104));   // allowed
-  analyzer.flow(flow("10.2.0.9", 40002, "10.1.110.5", 104));     // unexpected peer
-  analyzer.flow(flow("10.2.0.9", 40003, "10.1.110.5", 445));     // unexpected, risky
+  analyzer.flow(flow("10.1.150.7", 40000, "10.1.110.5", 104));              // allowed
+  analyzer.flow(flow("10.1.150.7", 40001, "10.1.110.5", 104));              // allowed
+  analyzer.flow(flow("10.2.0.9", 40002, "10.1.110.5", 104));                // unexpected peer
+  analyzer.flow(flow("10.2.0.9", 40003, "10.1.110.5", 445));                // unexpected, risky
   analyzer.flow(flow("10.1.110.5", 40004, "8.8.8.8", 53, Protocol::kUdp));  // unexpected out
-  analyzer.flow(flow("10.2.0.9", 40005, "10.1.110.5", 3389, Protocol::kTcp,
-                     FlowState::kRejected));
-  analyzer.flow(flow("10.2.0.9", 40006, "10.1.110.9", 23));      // unexpected, telnet
+  analyzer.flow(flow("10.2.0.9", 40005, "10.1.110.5", 3389, Protocol::kTcp, FlowState::kRejected));
+  analyzer.flow(flow("10.2.0.9", 40006, "10.1.110.9", 23));  // unexpected, telnet
   auto report = analyzer.report();
   EXPECT_EQ(report.summary.flows, 7u);
   EXPECT_EQ(report.summary.allowed, 2u);
@@ -252,7 +259,7 @@ TEST(ConformanceTest, FlowsOfADeviceAreCheckedAgainstItsEntries) {
   EXPECT_NE(blocked[0]->detail.find("refused"), std::string::npos);
 
   auto risky = of_kind(report, FindingKind::kRiskyPort);
-  ASSERT_EQ(risky.size(), 2u);  // 445 and 23 in use; the refused 3389 reached nothing
+  ASSERT_EQ(risky.size(), 2u);     // 445 and 23 in use; the refused 3389 reached nothing
   EXPECT_EQ(risky[0]->port, 445);  // sorted by device address first
   EXPECT_NE(risky[0]->detail.find("(SMB)"), std::string::npos) << risky[0]->detail;
   EXPECT_EQ(risky[1]->port, 23);
@@ -274,7 +281,8 @@ TEST(ConformanceTest, FlowsOfADeviceAreCheckedAgainstItsEntries) {
   auto proposals = propose_intents(report);
   ASSERT_EQ(proposals.size(), 4u);
   std::string csv = format_proposals_csv(proposals);
-  EXPECT_TRUE(csv.starts_with("device_id,device_ip,direction,peer,protocol,ports,purpose,cleartext\n"));
+  EXPECT_TRUE(
+      csv.starts_with("device_id,device_ip,direction,peer,protocol,ports,purpose,cleartext\n"));
   EXPECT_NE(csv.find("1,10.1.110.5,from-device,8.8.8.8,udp,53,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("9,10.1.110.9,to-device,10.2.0.9,tcp,23,"), std::string::npos) << csv;
 }
@@ -339,13 +347,15 @@ TEST_P(ConformanceStoreTest, RunAndFindingsAreStoredTogetherWithAnAuditEntry) {
   auto id = save_conformance_run(*store, run, report.findings, {});
   ASSERT_TRUE(id) << id.error().to_string();
   EXPECT_EQ(store->query_int("SELECT COUNT(*) FROM conformance_runs").value_or(-1), 1);
-  EXPECT_EQ(store->query_int("SELECT COUNT(*) FROM conformance_findings WHERE run_id = ?",
-                             std::vector<store::Value>{*id})
+  EXPECT_EQ(store
+                ->query_int("SELECT COUNT(*) FROM conformance_findings WHERE run_id = ?",
+                            std::vector<store::Value>{*id})
                 .value_or(-1),
             static_cast<std::int64_t>(report.findings.size()));
-  EXPECT_EQ(store->query_int("SELECT COUNT(*) FROM conformance_findings WHERE kind = "
-                             "'cleartext' AND device_id = ? AND port = 21",
-                             std::vector<store::Value>{devices->front().device_id})
+  EXPECT_EQ(store
+                ->query_int("SELECT COUNT(*) FROM conformance_findings WHERE kind = "
+                            "'cleartext' AND device_id = ? AND port = 21",
+                            std::vector<store::Value>{devices->front().device_id})
                 .value_or(-1),
             1);
   auto rows = store->query(
@@ -354,22 +364,20 @@ TEST_P(ConformanceStoreTest, RunAndFindingsAreStoredTogetherWithAnAuditEntry) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].text(0), "2012-02-21T16:52:41.968492Z");
-  EXPECT_EQ(store->query_int("SELECT COUNT(*) FROM audit_log WHERE action = "
-                             "'netpolicy.conformance.run'")
+  EXPECT_EQ(store
+                ->query_int("SELECT COUNT(*) FROM audit_log WHERE action = "
+                            "'netpolicy.conformance.run'")
                 .value_or(-1),
             1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConformanceStoreTest,
-                         ::testing::ValuesIn(testing::backends()),
+INSTANTIATE_TEST_SUITE_P(Backends, ConformanceStoreTest, ::testing::ValuesIn(testing::backends()),
                          [](const auto& info) { return info.param; });
 
 // The command line on the demo hospital.
 class ConformanceCliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(run("init --demo").code, 0);
-  }
+  void SetUp() override { ASSERT_EQ(run("init --demo").code, 0); }
 
   struct Outcome {
     int code = -1;
@@ -457,8 +465,9 @@ TEST_F(ConformanceCliTest, CaptureOfTheDemoEssentaProposesButNeverAcceptsIntents
 
 TEST_F(ConformanceCliTest, BadInputIsRefusedWithItsPositionAndNothingIsStored) {
   auto bad = dir_ / "conn.log";
-  testing::write_file(bad, "#fields\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
-                           "10.0.0.1\t1\t10.0.0.2\t2\ttcp\n10.0.0.1\t1\tnot-an-ip\t2\ttcp\n");
+  testing::write_file(bad,
+                      "#fields\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"
+                      "10.0.0.1\t1\t10.0.0.2\t2\ttcp\n10.0.0.1\t1\tnot-an-ip\t2\ttcp\n");
   auto o = run("conformance " + bad.string());
   EXPECT_EQ(o.code, 1);
   EXPECT_NE(err().find(bad.string() + ":3 column 'id.resp_h': 'not-an-ip' is not an IP address"),
@@ -467,7 +476,8 @@ TEST_F(ConformanceCliTest, BadInputIsRefusedWithItsPositionAndNothingIsStored) {
   auto unknown = run("conformance " + (dir_ / "stderr").string());
   EXPECT_EQ(unknown.code, 2);
   // The next run that succeeds is the first one stored.
-  auto ok = run(fmt::format("conformance {} --json", testing::fixture("scans/simple.xml").string()));
+  auto ok =
+      run(fmt::format("conformance {} --json", testing::fixture("scans/simple.xml").string()));
   ASSERT_EQ(ok.code, 0) << err();
   auto j = nlohmann::json::parse(ok.out);
   EXPECT_EQ(j["run_id"], 1);

@@ -38,9 +38,9 @@ TEST(FtpAnnounceTest, PassiveRepliesNameTheServersDataAddress) {
 }
 
 TEST(FtpAnnounceTest, MalformedAnnouncesAreIgnored) {
-  for (const char* line : {"PORT 10,1,2,3,195", "PORT 10,1,2,300,1,1", "PORT 1,2,3,4,5,6,7",
-                           "EPRT |3|10.0.0.1|21|", "EPRT |1|fe80::1|21|", "EPRT |1|10.0.0.1|70000|",
-                           "USER anonymous", "PORT"}) {
+  for (const char* line :
+       {"PORT 10,1,2,3,195", "PORT 10,1,2,300,1,1", "PORT 1,2,3,4,5,6,7", "EPRT |3|10.0.0.1|21|",
+        "EPRT |1|fe80::1|21|", "EPRT |1|10.0.0.1|70000|", "USER anonymous", "PORT"}) {
     EXPECT_FALSE(parse_ftp_client_line(line)) << line;
   }
   for (const char* line : {"227 no numbers", "229 Entering (|||x|)", "229 (||)", "200 PORT ok"}) {

@@ -25,8 +25,8 @@ struct Collect : FlowSink {
   void flow(const Flow& f) override { flows.push_back(f); }
   // The flow whose responder port is `port`.
   [[nodiscard]] const Flow* to_port(std::uint16_t port) const {
-    auto it = std::find_if(flows.begin(), flows.end(),
-                           [&](const Flow& f) { return f.dst_port == port; });
+    auto it =
+        std::find_if(flows.begin(), flows.end(), [&](const Flow& f) { return f.dst_port == port; });
     return it == flows.end() ? nullptr : &*it;
   }
 };
@@ -76,16 +76,20 @@ void write_hospital_capture(PcapWriter& w) {
   w.tcp(rdp, kTcpSyn, {}, t += 1000000);
   // VNC: the RFB banner in cleartext; then a session that chooses VeNCrypt (19).
   w.tcp_session(ends("10.3.0.9", 50020, pc, 5900),
-                {{false, "RFB 003.008\n"}, {true, "RFB 003.008\n"}, {false, std::string("\x01\x02", 2)},
+                {{false, "RFB 003.008\n"},
+                 {true, "RFB 003.008\n"},
+                 {false, std::string("\x01\x02", 2)},
                  {true, std::string("\x02", 1)}},
                 t);
   w.tcp_session(ends("10.3.0.9", 50021, pc, 5901),
-                {{false, "RFB 003.008\n"}, {true, "RFB 003.008\n"}, {false, std::string("\x01\x13", 2)},
+                {{false, "RFB 003.008\n"},
+                 {true, "RFB 003.008\n"},
+                 {false, std::string("\x01\x13", 2)},
                  {true, std::string("\x13", 1)}},
                 t);
-  w.tcp_session(ends("2001:db8::5", 50030, "2001:db8::80", 80),
-                {{true, "GET /worklist HTTP/1.1\r\nHost: ris\r\n\r\n"}, {false, "HTTP/1.1 200 OK\r\n"}},
-                t);
+  w.tcp_session(
+      ends("2001:db8::5", 50030, "2001:db8::80", 80),
+      {{true, "GET /worklist HTTP/1.1\r\nHost: ris\r\n\r\n"}, {false, "HTTP/1.1 200 OK\r\n"}}, t);
   w.udp(ends(pc, 40000, "10.9.0.1", 514, vlan), "<13>Essenta: exam done", t += 10);
 }
 
@@ -161,7 +165,7 @@ TEST(PcapTest, TruncatedRecordIsRefusedWithPacketNumberAndOffset) {
   auto writer = PcapWriter::create(path, CaptureFormat::kPcap);
   ASSERT_TRUE(writer);
   PacketEnds e = ends("10.0.0.1", 40000, "10.0.0.2", 80);
-  writer->tcp(e, kTcpSyn, {}, 1000000);                  // 54-byte frame
+  writer->tcp(e, kTcpSyn, {}, 1000000);                       // 54-byte frame
   writer->tcp(e.reversed(), kTcpSyn | kTcpAck, {}, 2000000);  // 54-byte frame
   writer->tcp(e, kTcpAck | kTcpPsh, "GET / HTTP/1.0\r\n\r\n", 3000000);
   ASSERT_TRUE(writer->close());
@@ -190,7 +194,7 @@ TEST(PcapTest, UnsupportedLinkTypeIsRefused) {
   auto path = dir / "wifi.pcap";
   {
     std::unique_ptr<pcap_t, void (*)(pcap_t*)> dead(pcap_open_dead(DLT_IEEE802_11, 65535),
-                                                     pcap_close);
+                                                    pcap_close);
     std::unique_ptr<pcap_dumper_t, void (*)(pcap_dumper_t*)> dumper(
         pcap_dump_open(dead.get(), path.c_str()), pcap_dump_close);
     ASSERT_TRUE(dumper);
@@ -324,8 +328,8 @@ kill "$pid"; wait "$pid" || true
 
   // tshark sees the same three TCP conversations.
   auto conv = dir / "conv.txt";
-  std::string tshark = fmt::format("tshark -r {} -q -z conv,tcp > {} 2>/dev/null", cap.string(),
-                                   conv.string());
+  std::string tshark =
+      fmt::format("tshark -r {} -q -z conv,tcp > {} 2>/dev/null", cap.string(), conv.string());
   ASSERT_EQ(std::system(tshark.c_str()), 0);
   std::ifstream in(conv);
   std::string line;

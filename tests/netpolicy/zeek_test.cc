@@ -104,7 +104,8 @@ struct BadLog {
 class ZeekBadInputTest : public ::testing::TestWithParam<BadLog> {};
 
 const std::string kHeader =
-    "#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n";
+    "#separator "
+    "\\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n";
 
 TEST_P(ZeekBadInputTest, IsRefusedWithItsPosition) {
   Collect sink;
@@ -120,9 +121,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadLog{"address", kHeader + "1.0\t10.0.0.1\t1\t10.0.0.300\t2\ttcp\tSF\n",
                "bad.log:3 column 'id.resp_h'", "'10.0.0.300' is not an IP address"},
-        BadLog{"port", kHeader + "1.0\t10.0.0.1\t1\t10.0.0.3\t2\ttcp\tSF\n1.0\t10.0.0.1\t70000\t10.0.0.3\t2\ttcp\tSF\n",
+        BadLog{"port",
+               kHeader + "1.0\t10.0.0.1\t1\t10.0.0.3\t2\ttcp\tSF\n1.0\t10.0.0.1\t70000\t10.0.0."
+                         "3\t2\ttcp\tSF\n",
                "bad.log:4 column 'id.orig_p'", "not a port number"},
-        BadLog{"columns", kHeader + "1.0\t10.0.0.1\t1\n", "bad.log:3", "3 columns, #fields names 7"},
+        BadLog{"columns", kHeader + "1.0\t10.0.0.1\t1\n", "bad.log:3",
+               "3 columns, #fields names 7"},
         BadLog{"state", kHeader + "1.0\t10.0.0.1\t1\t10.0.0.3\t2\ttcp\tXX\n",
                "bad.log:3 column 'conn_state'", "conn_state"},
         BadLog{"time", kHeader + "yesterday\t10.0.0.1\t1\t10.0.0.3\t2\ttcp\tSF\n",
@@ -137,11 +141,16 @@ INSTANTIATE_TEST_SUITE_P(
                "bad.log:1", "no 'id.resp_p' column"},
         BadLog{"other log", "#separator \\x09\n#path\tdns\n", "bad.log:2", "a 'dns' log"},
         BadLog{"types", kHeader + "#types\ttime\taddr\n", "bad.log:3", "#types names 2 columns"},
-        BadLog{"json", std::string(R"({"id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp"})") +
-                           "\n{\"ts\": 1.0,\n",
-               "bad.log:2", "malformed JSON"},
-        BadLog{"json type", R"({"id.orig_h":"10.0.0.1","id.orig_p":[1],"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp"})",
-               "bad.log:1 column 'id.orig_p'", "a string or a number"},
+        BadLog{
+            "json",
+            std::string(
+                R"({"id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp"})") +
+                "\n{\"ts\": 1.0,\n",
+            "bad.log:2", "malformed JSON"},
+        BadLog{
+            "json type",
+            R"({"id.orig_h":"10.0.0.1","id.orig_p":[1],"id.resp_h":"10.0.0.2","id.resp_p":2,"proto":"tcp"})",
+            "bad.log:1 column 'id.orig_p'", "a string or a number"},
         BadLog{"not zeek", "vendor,product\n", "bad.log:1", "not a Zeek conn.log"},
         BadLog{"long line", kHeader + std::string(kMaxZeekLine + 1, 'x'), "bad.log:3",
                "line longer than"},
@@ -160,8 +169,8 @@ TEST(ZeekTest, LargeFileIsStreamedAcrossReadChunks) {
   std::string text = kHeader;
   constexpr int kLines = 30000;  // about 1.5 MiB: records straddle the 1 MiB read chunk
   for (int i = 0; i < kLines; ++i) {
-    text += fmt::format("{}.5\t10.0.{}.{}\t{}\t10.9.0.1\t443\ttcp\tSF\n", 1700000000 + i,
-                        i / 250, i % 250, 1024 + i);
+    text += fmt::format("{}.5\t10.0.{}.{}\t{}\t10.9.0.1\t443\ttcp\tSF\n", 1700000000 + i, i / 250,
+                        i % 250, 1024 + i);
   }
   testing::write_file(path, text);
   Collect sink;

@@ -23,7 +23,7 @@ struct ScannedHost {
   std::string mac_vendor;
   std::string hostname;
   std::string os;
-  std::string seen_at;  // the host's starttime, ISO 8601 UTC; empty when absent
+  std::string seen_at;          // the host's starttime, ISO 8601 UTC; empty when absent
   std::vector<OpenPort> ports;  // ports whose state starts with "open" (ip and seen_at set)
 };
 

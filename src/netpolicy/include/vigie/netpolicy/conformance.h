@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,9 @@ class AllowChecker {
   // kNoMatch otherwise. An open port (kOpenPort, initiator unknown) matches any to-device
   // entry of the responder for that protocol and port, whatever its peers.
   [[nodiscard]] std::int32_t match(const Flow& flow) const noexcept;
+  // The same for many flows at once (out[i] for flows[i]), faster: the lookups of the next
+  // flows are started while the current one is matched.
+  void match(std::span<const Flow> flows, std::span<std::int32_t> out) const noexcept;
   // Whether the allow-list has any entry for this address.
   [[nodiscard]] bool has_device(const IpAddress& ip) const noexcept;
   [[nodiscard]] const std::vector<AllowEntry>& entries() const;
@@ -88,7 +92,7 @@ struct ConformanceSummary {
 
 struct ConformanceReport {
   ConformanceSummary summary;
-  std::vector<Finding> findings;  // sorted: kind, device address, port, peer
+  std::vector<Finding> findings;          // sorted: kind, device address, port, peer
   std::vector<std::uint64_t> entry_hits;  // flows each allow-list entry allowed
 };
 

@@ -30,8 +30,8 @@ enum class AppProtocol : std::uint8_t {
   kFtp,      // FTP control channel
   kFtpData,  // an FTP data channel announced by PORT/PASV/EPRT/EPSV
   kTelnet,
-  kVnc,      // RFB whose handshake is on the wire without TLS
-  kVncTls,   // RFB that chose a TLS security type (VeNCrypt, TLS)
+  kVnc,     // RFB whose handshake is on the wire without TLS
+  kVncTls,  // RFB that chose a TLS security type (VeNCrypt, TLS)
   kHttp,
   kTls,
   kSsh,
@@ -39,7 +39,7 @@ enum class AppProtocol : std::uint8_t {
   kSmb,
   kRdp,
   kDns,
-  kOther,    // a service the reader named that none of the above is
+  kOther,  // a service the reader named that none of the above is
 };
 std::string_view to_string(AppProtocol p);  // "ftp", "ftp-data", "telnet", "vnc"...
 // Zeek's service names ("ftp-data", "http", "ssl", "rfb"...); a comma-separated list gives

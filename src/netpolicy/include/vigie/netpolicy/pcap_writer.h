@@ -24,9 +24,7 @@ struct PacketEnds {
   std::uint16_t src_port = 0;
   std::uint16_t dst_port = 0;
   std::vector<std::uint16_t> vlans;  // outer tag first; empty: untagged
-  [[nodiscard]] PacketEnds reversed() const {
-    return {dst, src, dst_port, src_port, vlans};
-  }
+  [[nodiscard]] PacketEnds reversed() const { return {dst, src, dst_port, src_port, vlans}; }
 };
 
 inline constexpr std::uint8_t kTcpFin = 0x01;
@@ -47,8 +45,8 @@ class PcapWriter {
   void udp(const PacketEnds& ends, std::string_view payload, std::int64_t at_us);
   // A whole TCP connection from `client`: handshake, each message (true: from the client) one
   // segment with its ACK, then FIN both ways. Each packet 10 µs after the previous one.
-  void tcp_session(const PacketEnds& client, const std::vector<std::pair<bool, std::string>>& messages,
-                   std::int64_t& at_us);
+  void tcp_session(const PacketEnds& client,
+                   const std::vector<std::pair<bool, std::string>>& messages, std::int64_t& at_us);
   // A frame as given (no header is added), for malformed-input tests.
   void raw(std::string_view frame, std::int64_t at_us);
   // Flushes and closes; the writer cannot be used afterwards.
