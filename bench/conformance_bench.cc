@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -169,22 +170,37 @@ struct Count : np::FlowSink {
   }
 };
 
-int connlog(const char* path) {
+// Runs a reader over `path` with a counting sink: its stats, CPU and wall seconds.
+struct Timed {
+  np::ReadStats stats;
   Count sink;
+  double cpu = 0;
+  double wall = 0;
+};
+template <class Read>
+std::optional<Timed> timed(const char* path, Read read) {
+  Timed t;
   auto start = Clock::now();
   double cpu = cpu_seconds();
-  auto stats = np::read_zeek_conn(path, sink);
-  cpu = cpu_seconds() - cpu;
-  double s = seconds_since(start);
+  auto stats = read(path, t.sink);
+  t.cpu = cpu_seconds() - cpu;
+  t.wall = seconds_since(start);
   if (!stats) {
     fmt::print(stderr, "{}\n", stats.error().to_string());
-    return 1;
+    return std::nullopt;
   }
+  t.stats = *stats;
+  return t;
+}
+
+int connlog(const char* path) {
+  auto t = timed(path, [](const char* p, Count& sink) { return np::read_zeek_conn(p, sink); });
+  if (!t) return 1;
   fmt::print(
       "connlog: {} lines ({:.1f} MB): {:.3f} s CPU, {:.2f} M lines/s per core, {:.0f} MB/s "
       "(target >= 1 M lines/s); {:.3f} s wall\n",
-      stats->records, stats->bytes / 1e6, cpu, stats->records / cpu / 1e6, stats->bytes / cpu / 1e6,
-      s);
+      t->stats.records, t->stats.bytes / 1e6, t->cpu, t->stats.records / t->cpu / 1e6,
+      t->stats.bytes / t->cpu / 1e6, t->wall);
   return 0;
 }
 
@@ -262,21 +278,13 @@ int write_pcap(const char* path, std::uint64_t megabytes) {
 }
 
 int pcap(const char* path) {
-  Count sink;
-  auto start = Clock::now();
-  double cpu = cpu_seconds();
-  auto stats = np::read_pcap(path, sink);
-  cpu = cpu_seconds() - cpu;
-  double s = seconds_since(start);
-  if (!stats) {
-    fmt::print(stderr, "{}\n", stats.error().to_string());
-    return 1;
-  }
+  auto t = timed(path, [](const char* p, Count& sink) { return np::read_pcap(p, sink); });
+  if (!t) return 1;
   fmt::print(
-      "pcap: {} packets, {:.1f} MB on the wire, {} flows ({} TCP): {:.3f} s CPU, {:.2f} Gbit/s per "
-      "core, {:.2f} M packets/s (target >= 1 Gbit/s); {:.3f} s wall\n",
-      stats->records, stats->bytes / 1e6, sink.flows, sink.tcp, cpu, stats->bytes * 8 / cpu / 1e9,
-      stats->records / cpu / 1e6, s);
+      "pcap: {} packets, {:.1f} MB on the wire, {} flows ({} TCP): {:.3f} s CPU, {:.2f} Gbit/s "
+      "per core, {:.2f} M packets/s (target >= 1 Gbit/s); {:.3f} s wall\n",
+      t->stats.records, t->stats.bytes / 1e6, t->sink.flows, t->sink.tcp, t->cpu,
+      t->stats.bytes * 8 / t->cpu / 1e9, t->stats.records / t->cpu / 1e6, t->wall);
   return 0;
 }
 

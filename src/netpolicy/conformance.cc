@@ -59,19 +59,11 @@ struct Rule {
   std::int32_t entry = 0;
 };
 
-// protocol_number() of model.h, inlined for the hot path.
+// protocol_number() of model.h as a table, for the hot path (Protocol's order: any, tcp, udp,
+// icmp).
+constexpr std::array<std::uint8_t, 4> kProtocolNumbers{0, 6, 17, 1};
 constexpr std::uint8_t proto_number(Protocol p) {
-  switch (p) {
-    case Protocol::kTcp:
-      return 6;
-    case Protocol::kUdp:
-      return 17;
-    case Protocol::kIcmp:
-      return 1;
-    case Protocol::kAny:
-      break;
-  }
-  return 0;
+  return kProtocolNumbers[static_cast<size_t>(p) & 3];
 }
 
 // MurmurHash3's finaliser over both words: the table takes the low bits, and an IPv4 address

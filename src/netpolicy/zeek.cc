@@ -173,15 +173,15 @@ class Reader {
       if (!carry_.empty()) {
         if (carry_.size() + line.size() > kMaxZeekLine) return too_long();
         carry_.append(line);
-        VIGIE_TRY(line_(carry_));
+        VIGIE_TRY(read_line(carry_));
         carry_.clear();
       } else {
         if (line.size() > kMaxZeekLine) return too_long();
-        VIGIE_TRY(line_(line));
+        VIGIE_TRY(read_line(line));
       }
     }
     if (last && !carry_.empty()) {
-      VIGIE_TRY(line_(carry_));
+      VIGIE_TRY(read_line(carry_));
       carry_.clear();
     }
     if (last && mode_ == Mode::kUnknown) {
@@ -215,7 +215,7 @@ class Reader {
                       fmt::format("{}:{} column '{}'", name_, line_no_, kColumnNames[c]));
   }
 
-  core::Status line_(std::string_view line) {
+  core::Status read_line(std::string_view line) {
     ++line_no_;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) return {};

@@ -26,8 +26,8 @@ namespace {
 
 IpAddress ip(const char* text) { return *parse_ip(text); }
 
-AllowEntry entry(const char* device, Direction d, std::vector<const char*> peers, Protocol proto,
-                 std::uint16_t first, std::uint16_t last, const char* purpose,
+AllowEntry entry(const char* device, Direction d, const std::vector<const char*>& peers,
+                 Protocol proto, std::uint16_t first, std::uint16_t last, const char* purpose,
                  std::int64_t device_id = 1) {
   AllowEntry e;
   e.device_id = device_id;

@@ -12,7 +12,7 @@
 namespace vigie::netpolicy {
 
 // Longest line accepted (a conn.log line is a few hundred bytes).
-inline constexpr size_t kMaxZeekLine = 64 * 1024;
+inline constexpr size_t kMaxZeekLine = size_t{64} * 1024;
 
 // Each conn.log record becomes one flow: conn_state gives the state (S0, SH, RSTOS0... are
 // attempts, REJ a refusal, the rest established), `service` the application protocol. Errors
