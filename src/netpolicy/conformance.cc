@@ -615,16 +615,19 @@ core::Result<std::int64_t> save_conformance_run(store::Store& store, const Confo
       store.execute("INSERT INTO conformance_runs (id, source, format, records, started_at, actor) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     run_row));
-  static constexpr std::array<std::string_view, 10> kColumns{
-      "run_id",   "kind", "device_id", "device_ip",  "peer_ip",
-      "protocol", "port", "detail",    "first_seen", "last_seen"};
-  std::array<std::string_view, 11> columns{};
-  std::copy(kColumns.begin(), kColumns.end(), columns.begin());
-  columns[10] = "count";
+  // Ids are allocated here, as everywhere in the store (PostgreSQL has no implicit rowid).
+  VIGIE_TRY(store.lock_table("conformance_findings"));
+  auto next_finding = store.next_id("conformance_findings");
+  if (!next_finding) return tl::unexpected(next_finding.error());
+  static constexpr std::array<std::string_view, 12> kColumns{
+      "id",       "run_id", "kind",   "device_id",  "device_ip", "peer_ip",
+      "protocol", "port",   "detail", "first_seen", "last_seen", "count"};
+  std::span<const std::string_view> columns = kColumns;
   auto inserter = store.inserter("conformance_findings", columns);
   if (!inserter) return tl::unexpected(inserter.error());
   for (const auto& f : findings) {
-    std::array<store::Value, 11> row{
+    std::array<store::Value, 12> row{
+        (*next_finding)++,
         *id,
         std::string(to_string(f.kind)),
         f.device_id == 0 ? store::Value(nullptr) : store::Value(f.device_id),
