@@ -14,6 +14,7 @@
 #include "vigie/advisory/report.h"
 #include "vigie/advisory/validate.h"
 #include "vigie/core/file.h"
+#include "vigie/netpolicy/exposure.h"
 
 namespace vigie::apps {
 namespace {
@@ -362,9 +363,42 @@ Result<advisory::StatusChange> parse_change(const std::vector<std::string>& assi
   return change;
 }
 
-int set_finding(AppContext& ctx, std::int64_t id, const std::vector<std::string>& assignments) {
+// "mitigated" by blocking ports is a fact the firewall model can check: refused when another
+// zone still reaches a port the mitigation names (unless forced), recorded when it holds.
+int check_port_mitigation(AppContext& ctx, std::int64_t id, advisory::StatusChange& change,
+                          bool force) {
+  auto checks = netpolicy::check_mitigations(*ctx.store);
+  if (!checks) return fail_with(checks.error());
+  for (const auto& c : *checks) {
+    if (c.finding_id != id) continue;
+    std::string ports;
+    for (const auto& p : c.ports) ports += (ports.empty() ? "" : ", ") + p.name;
+    if (c.in_place) {
+      change.note += fmt::format("{}checked: {} blocked from every other zone (firewall model)",
+                                 change.note.empty() ? "" : "; ", ports);
+      return 0;
+    }
+    for (const auto& e : c.evidence) std::cerr << "vigie: " << e << "\n";
+    if (!force) {
+      std::cerr << fmt::format(
+          "vigie: finding {}: the mitigation (block {}) is not in place; fix the firewall or "
+          "give --force to record it anyway\n",
+          id, ports);
+      return 1;
+    }
+    change.note += fmt::format("{}forced: {} still reachable from other zones",
+                               change.note.empty() ? "" : "; ", ports);
+  }
+  return 0;
+}
+
+int set_finding(AppContext& ctx, std::int64_t id, const std::vector<std::string>& assignments,
+                bool force) {
   auto change = parse_change(assignments);
   if (!change) return fail_with(change.error());
+  if (change->status == advisory::FindingStatus::kMitigated) {
+    if (int rc = check_port_mitigation(ctx, id, *change, force); rc != 0) return rc;
+  }
   if (auto st = advisory::set_finding_status(*ctx.store, id, *change, actor_of(ctx)); !st) {
     return fail_with(st.error());
   }
@@ -474,6 +508,9 @@ AdvisoryCommands::AdvisoryCommands(CLI::App& app) {
                    "status=open|in_progress|mitigated|fixed|risk_accepted|"
                    "not_applicable note=... until=YYYY-MM-DD")
       ->required();
+  findings_set_->add_flag(
+      "--force", force_,
+      "Record 'mitigated' even when the firewall model shows the ports reachable");
   findings_history_ = findings_->add_subcommand("history", "Every change of a finding");
   findings_history_->add_option("ID", finding_, "Finding id")->required();
   findings_history_->add_flag("--json", json_, "JSON on stdout");
@@ -569,7 +606,7 @@ std::optional<int> AdvisoryCommands::run(AppContext& ctx) const {
     if (!explain_.empty()) return explain(ctx, explain_);
     return assess(ctx, json_, all_);
   }
-  if (findings_set_->parsed()) return set_finding(ctx, finding_, assignments_);
+  if (findings_set_->parsed()) return set_finding(ctx, finding_, assignments_, force_);
   if (findings_history_->parsed()) return history(ctx, finding_, json_);
   if (findings_->parsed()) {
     advisory::FindingFilter filter;

@@ -11,6 +11,8 @@
 #include "vigie/core/log.h"
 #include "vigie/demo_data.h"
 #include "vigie/inventory/import.h"
+#include "vigie/netpolicy/firewall.h"
+#include "vigie/netpolicy/policy_store.h"
 
 namespace vigie::apps {
 
@@ -76,6 +78,24 @@ core::Status load_demo_letters(AppContext& ctx) {
   return {};
 }
 
+// The demo's network: its inter-zone firewall and the servers that play each role, written
+// into the home first so that errors point to a real file.
+core::Status load_demo_network(AppContext& ctx) {
+  const auto firewall = ctx.home / "demo" / "firewall.csv";
+  const auto roles = ctx.home / "demo" / "roles.csv";
+  VIGIE_TRY(core::write_file_durably(firewall, demo::firewall_csv(), 0644));
+  VIGIE_TRY(core::write_file_durably(roles, demo::roles_csv(), 0644));
+  auto rules = netpolicy::read_rules_csv(firewall, "coeur");
+  if (!rules) return tl::unexpected(rules.error());
+  const netpolicy::Actor actor{"demo", "init", {}};
+  auto tx = store::Transaction::begin(*ctx.store);
+  if (!tx) return tl::unexpected(tx.error());
+  VIGIE_TRY(netpolicy::save_ruleset(*ctx.store, *rules, firewall.string(), actor));
+  auto bound = netpolicy::import_roles_csv(*ctx.store, roles, actor);
+  if (!bound) return tl::unexpected(bound.error());
+  return tx->commit();
+}
+
 }  // namespace
 
 core::Result<size_t> load_demo_if_empty(AppContext& ctx) {
@@ -95,6 +115,7 @@ core::Result<size_t> load_demo_if_empty(AppContext& ctx) {
   auto result = inventory::import_devices(*ctx.store, path, inventory::ImportFormat::kCsv, {});
   if (!result.ok()) return tl::unexpected(result.errors.front());
   VIGIE_TRY(load_demo_letters(ctx));
+  VIGIE_TRY(load_demo_network(ctx));
   core::log_event(core::LogLevel::kInfo, "demo.loaded",
                   {{"devices", std::to_string(result.summary.created)}, {"file", path.string()}});
   return result.summary.created;

@@ -12,6 +12,7 @@
 #include "advisory_commands.h"
 #include "app_context.h"
 #include "conformance_commands.h"
+#include "netpolicy_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"
@@ -296,6 +297,7 @@ int main(int argc, char** argv) {
 
   apps::AdvisoryCommands advisory_commands(app);
   apps::ConformanceCommands conformance_commands(app);
+  apps::NetpolicyCommands netpolicy_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -310,6 +312,7 @@ int main(int argc, char** argv) {
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
   if (auto rc = conformance_commands.run(*ctx)) return *rc;
+  if (auto rc = netpolicy_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -109,6 +109,10 @@ const std::vector<KeyRule>& rules() {
       {{"findings.deadline_days_unscored", "integer", "30",
         "Days to close a finding of an advisory without a CVSS score (most vendors' letters)."},
        days_into(&Config::deadline_days_unscored)},
+      {{"netpolicy.dns_server", "string", "\"\"",
+        "DNS server that resolves the names bound to site roles, as \"IPv4:port\"; empty for the "
+        "system's resolvers (/etc/resolv.conf)."},
+       string_into(&Config::netpolicy_dns_server)},
   };
   return kRules;
 }

@@ -10,6 +10,7 @@
 
 #include "vigie/advisory/version.h"
 #include "vigie/audit/audit.h"
+#include "vigie/core/csv.h"
 #include "vigie/core/text.h"
 #include "vigie/core/time.h"
 #include "vigie/inventory/normalize.h"
@@ -270,6 +271,33 @@ Result<Zone> find_zone(store::Store& store, std::string_view name) {
   return *found.front();
 }
 
+Result<std::int64_t> create_zone(store::Store& store, std::int64_t site_id, std::string_view name,
+                                 ZoneKind kind, const std::vector<IpPrefix>& networks,
+                                 const Actor& actor) {
+  const std::string norm = inventory::normalize_words(name);
+  if (norm.empty()) return core::fail(ErrorCode::kInvalidInput, "a zone needs a name");
+  VIGIE_TRY(store.lock_table("zones"));
+  const Value key[] = {site_id, norm};
+  auto exists =
+      store.query_int("SELECT COUNT(*) FROM zones WHERE site_id = ? AND name_norm = ?", key);
+  if (!exists) return tl::unexpected(exists.error());
+  if (*exists > 0) {
+    return core::fail(ErrorCode::kConflict,
+                      fmt::format("zone '{}' already exists at this site", name));
+  }
+  auto id = store.next_id("zones");
+  if (!id) return tl::unexpected(id.error());
+  const std::string trust = kind == ZoneKind::kInternet ? "untrusted" : "unknown";
+  const Value row[] = {*id, site_id, std::string(name), norm, trust};
+  VIGIE_TRY(store.execute(
+      "INSERT INTO zones (id, site_id, name, name_norm, trust) VALUES (?, ?, ?, ?, ?)", row));
+  VIGIE_TRY(audit_change(store, actor, "netpolicy.zone.create", fmt::format("zone:{}", *id),
+                         {{"site_id", site_id}, {"name", name}}));
+  VIGIE_TRY(set_zone_kind(store, *id, kind, actor));
+  if (!networks.empty()) VIGIE_TRY(set_zone_networks(store, *id, networks, actor));
+  return *id;
+}
+
 Status set_zone_kind(store::Store& store, std::int64_t zone_id, ZoneKind kind, const Actor& actor) {
   const Value params[] = {zone_id};
   VIGIE_TRY(store.execute("DELETE FROM zone_policies WHERE zone_id = ?", params));
@@ -445,6 +473,51 @@ Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses_at(store::St
   std::map<std::string, std::vector<IpPrefix>> out;
   for (auto& [role, prefixes] : roles) out[role].assign(prefixes.begin(), prefixes.end());
   return out;
+}
+
+Result<size_t> import_roles_csv(store::Store& store, const std::filesystem::path& path,
+                                const Actor& actor) {
+  auto reader = core::CsvReader::open(path);
+  if (!reader) return tl::unexpected(reader.error());
+  std::vector<std::string_view> fields;
+  auto more = reader->next(fields);
+  if (!more) return tl::unexpected(more.error());
+  std::map<std::string, size_t> column;
+  for (size_t i = 0; *more && i < fields.size(); ++i) {
+    column[core::ascii_lower(core::trim(fields[i]))] = i;
+  }
+  for (const char* name : {"site", "role", "address"}) {
+    if (!column.contains(name)) {
+      return core::fail(ErrorCode::kInvalidInput, fmt::format("missing column '{}'", name),
+                        path.string() + ":1");
+    }
+  }
+  std::map<std::string, std::int64_t> sites;
+  VIGIE_TRY(store.for_each("SELECT id, name_norm FROM sites", {}, [&](const store::Row& r) {
+    sites[r.text(1)] = r.integer(0);
+    return true;
+  }));
+  size_t rows = 0;
+  while (true) {
+    more = reader->next(fields);
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) break;
+    const auto cell = [&](const char* name) {
+      const size_t i = column[name];
+      return i < fields.size() ? std::string(core::trim(fields[i])) : std::string();
+    };
+    const std::string where = fmt::format("{}:{}", path.string(), reader->line());
+    auto site = sites.find(inventory::normalize_words(cell("site")));
+    if (site == sites.end()) {
+      return core::fail(ErrorCode::kInvalidInput, fmt::format("no site '{}'", cell("site")),
+                        where + " column 'site'");
+    }
+    if (auto st = bind_role(store, site->second, cell("role"), cell("address"), actor); !st) {
+      return core::fail(st.error().code, st.error().message, where);
+    }
+    ++rows;
+  }
+  return rows;
 }
 
 }  // namespace vigie::netpolicy

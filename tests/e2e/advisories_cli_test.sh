@@ -69,10 +69,19 @@ vigie findings set "$finding" status=risk_accepted note=why 2>/dev/null
 rc=$?
 set -e
 [ "$rc" = 1 ] || fail "risk acceptance without an end date was accepted (exit $rc)"
+# "Mitigated" by blocking 139/445/3389 is checked against the demo's firewall, which still
+# lets the office zone reach this Artis zee: refused, then recorded with --force and a note.
+set +e
+vigie findings set "$finding" status=mitigated "note=Ports 139/445/3389 blocked" 2>"$work/err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "an unchecked mitigation was accepted (exit $rc)"
+grep -q "not in place" "$work/err" || fail "refusal: $(cat "$work/err")"
 VIGIE_USER=alice vigie findings set "$finding" status=mitigated "note=Ports 139/445/3389 blocked" \
-  >/dev/null
+  --force >/dev/null 2>&1
 vigie findings history "$finding" --json | jq -e '.[-1].actor == "alice" and
-  .[-1].status == "mitigated"' >/dev/null || fail "history does not keep who"
+  .[-1].status == "mitigated" and (.[-1].note | test("forced: 139/tcp"))' >/dev/null ||
+  fail "history does not keep who and why"
 # Deadlines run from when a finding opened (today): none is overdue yet (the clock-driven cases
 # are in findings_test.cc).
 [ "$(vigie findings --overdue --json 2>/dev/null | jq 'length')" = 0 ] || fail "overdue on day one"

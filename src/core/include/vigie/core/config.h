@@ -29,6 +29,8 @@ struct Config {
   std::int64_t deadline_days_medium = 90;
   std::int64_t deadline_days_low = 180;
   std::int64_t deadline_days_unscored = 30;
+  // netpolicy.dns_server: "IPv4:port" resolving the site roles' DNS names; empty = system.
+  std::string netpolicy_dns_server;
 };
 
 struct ConfigKey {

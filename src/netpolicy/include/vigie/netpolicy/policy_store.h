@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,11 @@ Result<std::optional<Profile>> find_profile(store::Store& store, std::string_vie
 Result<std::vector<Zone>> load_zones(store::Store& store);
 // "site/zone" or a zone name unique across sites.
 Result<Zone> find_zone(store::Store& store, std::string_view name);
+// Creates a zone that has no device of the inventory (a DMZ, the Internet, a vendor's
+// network) so that rules and exposure can name it. Returns its id.
+Result<std::int64_t> create_zone(store::Store& store, std::int64_t site_id, std::string_view name,
+                                 ZoneKind kind, const std::vector<IpPrefix>& networks,
+                                 const Actor& actor);
 Status set_zone_kind(store::Store& store, std::int64_t zone_id, ZoneKind kind, const Actor& actor);
 Status set_zone_networks(store::Store& store, std::int64_t zone_id,
                          const std::vector<IpPrefix>& networks, const Actor& actor);
@@ -71,6 +77,10 @@ Status unbind_role(store::Store& store, std::int64_t site_id, std::string_view r
 // DNS name has resolved to and that has not expired.
 Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses(store::Store& store,
                                                                     std::int64_t site_id);
+// Binds every row of a CSV file with the columns site, role, address (all or nothing inside
+// the caller's transaction; errors name file:line). Returns the number of rows.
+Result<size_t> import_roles_csv(store::Store& store, const std::filesystem::path& path,
+                                const Actor& actor);
 // The same at a given time (ISO 8601 UTC), for tests and replays.
 Result<std::map<std::string, std::vector<IpPrefix>>> role_addresses_at(store::Store& store,
                                                                        std::int64_t site_id,
