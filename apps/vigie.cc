@@ -11,6 +11,7 @@
 
 #include "advisory_commands.h"
 #include "app_context.h"
+#include "conformance_commands.h"
 #include "netpolicy_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
@@ -297,6 +298,7 @@ int main(int argc, char** argv) {
   set->add_option("ASSIGNMENTS", assignments, "key=value (field names as in CSV)")->required();
 
   apps::AdvisoryCommands advisory_commands(app);
+  apps::ConformanceCommands conformance_commands(app);
   apps::NetpolicyCommands netpolicy_commands(app);
   apps::PolicyCommands policy_commands(app);
   apps::ProfileCommands profile_commands(app);
@@ -314,6 +316,7 @@ int main(int argc, char** argv) {
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
+  if (auto rc = conformance_commands.run(*ctx)) return *rc;
   if (auto rc = netpolicy_commands.run(*ctx)) return *rc;
   if (auto rc = policy_commands.run(*ctx)) return *rc;
   if (auto rc = profile_commands.run(*ctx)) return *rc;

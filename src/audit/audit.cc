@@ -38,7 +38,7 @@ std::string entry_hash(std::string_view prev_hash, std::int64_t id, std::string_
   unsigned length = 0;
   EVP_DigestFinal_ex(ctx.get(), digest.data(), &length);
   std::string hex;
-  hex.reserve(length * 2);
+  hex.reserve(static_cast<size_t>(length) * 2);
   for (unsigned i = 0; i < length; ++i)
     fmt::format_to(std::back_inserter(hex), "{:02x}", digest[i]);
   return hex;

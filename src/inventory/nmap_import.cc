@@ -1,6 +1,6 @@
-// nmap XML (-oX) import, streamed through expat in fixed-size chunks so that a scan of any
-// size is read in constant memory. A host matching a known device (by IP, else MAC) updates
-// that device's interface and open ports; an unknown host becomes an "unidentified" device.
+// nmap XML (-oX): the streaming reader (read_nmap) and the import on top of it. A host
+// matching a known device (by IP, else MAC) updates that device's interface and open ports; an
+// unknown host becomes an "unidentified" device.
 #include <expat.h>
 #include <fmt/format.h>
 
@@ -11,8 +11,9 @@
 #include "import_internal.h"
 #include "vigie/core/file.h"
 #include "vigie/core/time.h"
+#include "vigie/inventory/nmap_scan.h"
 
-namespace vigie::inventory::internal {
+namespace vigie::inventory {
 namespace {
 
 using core::ErrorCode;
@@ -21,25 +22,17 @@ constexpr size_t kChunk = 1 << 20;
 constexpr size_t kMaxPortsPerHost = 131072;  // every TCP and UDP port
 constexpr int kMaxDepth = 64;
 
-struct HostScan {
-  size_t line = 0;
+// The <host> being read: what read_nmap hands over, and the parser's own state.
+struct HostScan : ScannedHost {
   std::string state;
-  std::string ipv4;
-  std::string ipv6;
-  std::string mac;
-  std::string mac_vendor;
-  std::string hostname;
-  std::string os;
-  std::string seen_at;
-  std::vector<OpenPort> ports;
   OpenPort port;  // the <port> being read
   bool in_port = false;
   bool in_host = false;
 };
 
 struct Parser {
-  Parser(DeviceWriter& w, std::string f) : writer(w), file(std::move(f)) {}
-  DeviceWriter& writer;
+  Parser(const NmapHandlers& h, std::string f) : handlers(h), file(std::move(f)) {}
+  const NmapHandlers& handlers;
   std::string file;
   XML_Parser xml = nullptr;
   HostScan host;
@@ -58,7 +51,7 @@ struct Parser {
   }
 
   void reject(std::string message, std::string where_text) {
-    if (!writer.reject({ErrorCode::kInvalidInput, std::move(message), std::move(where_text)})) {
+    if (!handlers.on_error({ErrorCode::kInvalidInput, std::move(message), std::move(where_text)})) {
       halt();
     }
   }
@@ -168,46 +161,29 @@ struct Parser {
 
   void finish_host() {
     if (host.state != "up") return;  // down hosts tell nothing about devices
-    Interface iface;
-    iface.ip = host.ipv4.empty() ? host.ipv6 : host.ipv4;
-    iface.mac = host.mac;
-    iface.hostname = host.hostname;
-    if (iface.ip.empty()) return reject("host without an IP address", where(host.line, "host"));
+    std::string ip = host.ipv4.empty() ? host.ipv6 : host.ipv4;
+    if (ip.empty()) return reject("host without an IP address", where(host.line, "host"));
     for (auto& p : host.ports) {
-      p.ip = iface.ip;
+      p.ip = ip;
       p.seen_at = host.seen_at;
     }
-    std::string at = where(host.line, "host");
-    auto id = writer.find_by_address(iface.ip, iface.mac);
-    if (!id) {
-      Device d;
-      set_field(d, Field::kVendor, host.mac_vendor.empty() ? "Unknown" : host.mac_vendor);
-      set_field(d, Field::kProduct, "Unidentified host");
-      d.os = host.os;
-      d.identified = false;
-      d.interfaces.push_back(iface);
-      FieldMask present;
-      if (!writer.add(std::move(d), present, at)) return halt();
-      id = writer.find_by_address(iface.ip, iface.mac);
-      if (!id) return;  // report mode after an earlier error: nothing is written
-    }
-    if (!writer.record_scan(*id, iface, host.ports, at)) halt();
+    if (!handlers.on_host(host)) halt();
   }
 };
 
 }  // namespace
 
-void import_nmap(DeviceWriter& writer, const std::filesystem::path& path, const ImportOptions&) {
+void read_nmap(const std::filesystem::path& path, const NmapHandlers& handlers) {
   core::FilePtr file = core::open_file(path, "rb");
   if (!file) {
-    return void(writer.reject(
+    return void(handlers.on_error(
         {ErrorCode::kIo, fmt::format("cannot open: {}", std::strerror(errno)), path.string()}));
   }
   struct XmlFree {
     void operator()(XML_Parser p) const { XML_ParserFree(p); }
   };
   std::unique_ptr<std::remove_pointer_t<XML_Parser>, XmlFree> xml(XML_ParserCreate("UTF-8"));
-  Parser parser{writer, path.string()};
+  Parser parser{handlers, path.string()};
   parser.xml = xml.get();
   XML_SetUserData(xml.get(), &parser);
   XML_SetElementHandler(
@@ -231,14 +207,46 @@ void import_nmap(DeviceWriter& writer, const std::filesystem::path& path, const 
     if (XML_Parse(xml.get(), buf.data(), static_cast<int>(n), last ? XML_TRUE : XML_FALSE) ==
         XML_STATUS_ERROR) {
       if (parser.stop) break;
-      writer.reject({ErrorCode::kInvalidInput,
-                     fmt::format("malformed XML: {}", XML_ErrorString(XML_GetErrorCode(xml.get()))),
-                     fmt::format("{}:{}:{}", path.string(), XML_GetCurrentLineNumber(xml.get()),
-                                 XML_GetCurrentColumnNumber(xml.get()) + 1)});
+      handlers.on_error(
+          {ErrorCode::kInvalidInput,
+           fmt::format("malformed XML: {}", XML_ErrorString(XML_GetErrorCode(xml.get()))),
+           fmt::format("{}:{}:{}", path.string(), XML_GetCurrentLineNumber(xml.get()),
+                       XML_GetCurrentColumnNumber(xml.get()) + 1)});
       break;
     }
     if (last) break;
   }
+}
+
+}  // namespace vigie::inventory
+
+namespace vigie::inventory::internal {
+
+void import_nmap(DeviceWriter& writer, const std::filesystem::path& path, const ImportOptions&) {
+  NmapHandlers handlers;
+  handlers.on_error = [&](core::Error e) { return writer.reject(std::move(e)); };
+  handlers.on_host = [&](ScannedHost& host) {
+    Interface iface;
+    iface.ip = host.ipv4.empty() ? host.ipv6 : host.ipv4;
+    iface.mac = host.mac;
+    iface.hostname = host.hostname;
+    std::string at = fmt::format("{}:{} <host>", path.string(), host.line);
+    auto id = writer.find_by_address(iface.ip, iface.mac);
+    if (!id) {
+      Device d;
+      set_field(d, Field::kVendor, host.mac_vendor.empty() ? "Unknown" : host.mac_vendor);
+      set_field(d, Field::kProduct, "Unidentified host");
+      d.os = host.os;
+      d.identified = false;
+      d.interfaces.push_back(iface);
+      FieldMask present;
+      if (!writer.add(std::move(d), present, at)) return false;
+      id = writer.find_by_address(iface.ip, iface.mac);
+      if (!id) return true;  // report mode after an earlier error: nothing is written
+    }
+    return writer.record_scan(*id, iface, host.ports, at);
+  };
+  read_nmap(path, handlers);
 }
 
 }  // namespace vigie::inventory::internal

@@ -446,7 +446,8 @@ class NftReader {
           action = Action::kReject;
         } else if (x.contains("jump") || x.contains("goto")) {
           const bool is_goto = x.contains("goto");
-          jump = {family + " " + table + " " + x[is_goto ? "goto" : "jump"].value("target", ""),
+          jump = {fmt::format("{} {} {}", family, table,
+                              x[is_goto ? "goto" : "jump"].value("target", "")),
                   is_goto};
         } else if (x.contains("counter") || x.contains("log") || x.contains("limit") ||
                    x.contains("comment")) {

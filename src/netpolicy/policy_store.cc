@@ -62,7 +62,7 @@ ZoneKind guess_zone_kind(std::string_view name) {
 // a /64 for IPv6.
 IpPrefix default_network(const IpAddress& ip) {
   IpPrefix p{ip, ip.is_v4() ? 120 : 64};
-  for (size_t i = static_cast<size_t>(p.length / 8); i < 16; ++i) p.address.bytes[i] = 0;
+  for (auto i = static_cast<size_t>(p.length / 8); i < 16; ++i) p.address.bytes[i] = 0;
   return p;
 }
 

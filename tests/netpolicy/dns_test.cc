@@ -4,12 +4,12 @@
 #include "vigie/netpolicy/dns.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include "test_support.h"

@@ -22,7 +22,8 @@ struct IpAddress {
   static IpAddress v4(std::uint32_t host_order);
   [[nodiscard]] std::uint32_t v4_value() const;  // host order; 0 unless is_v4()
 
-  auto operator<=>(const IpAddress&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
+  auto operator<=>(const IpAddress&) const = default;
 };
 
 // "10.1.2.3", "fe80::1"; nullopt when the text is not an address.
@@ -43,7 +44,8 @@ struct IpPrefix {
 
   static IpPrefix host(const IpAddress& ip) { return {ip, 128}; }
 
-  auto operator<=>(const IpPrefix&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
+  auto operator<=>(const IpPrefix&) const = default;
 };
 
 // "10.1.0.0/16", "10.1.2.3" (a host), "fe80::/10". Host bits set in the address are refused

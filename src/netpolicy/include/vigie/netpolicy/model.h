@@ -38,6 +38,7 @@ struct PortRange {
   [[nodiscard]] bool any() const { return first == 0 && last == 65535; }
   [[nodiscard]] bool contains(std::uint16_t port) const { return port >= first && port <= last; }
   [[nodiscard]] std::string to_string() const;  // "445", "137-139", "any"
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
   auto operator<=>(const PortRange&) const = default;
 };
 
@@ -65,6 +66,7 @@ std::optional<PeerKind> parse_peer_kind(std::string_view text);
 struct Peer {
   PeerKind kind = PeerKind::kAny;
   std::string value;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
   auto operator<=>(const Peer&) const = default;
 };
 
