@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -156,7 +157,7 @@ class Walker {
 
   void set_charset_ok(bool ok) { charset_ok_ = ok; }
   void set_date_offset(int days) { date_offset_ = days; }
-  void set_scrubber(const Scrubber* scrubber) { scrubber_ = scrubber; }
+  void set_deny_list(std::vector<std::string> values) { deny_ = std::move(values); }
   ActionCounts& counts() { return counts_; }
 
  private:
@@ -314,7 +315,14 @@ class Walker {
       }
       return {};
     }
-    if (!charset_ok_ || scrubber_ == nullptr) {
+    if (charset_ok_ && !scrubber_) {
+      // Built on the first text to clean: most files under most options need none.
+      ScrubConfig scrub_config;
+      scrub_config.deny_list = deny_;
+      auto created = Scrubber::create(std::move(scrub_config));
+      if (created) scrubber_ = std::move(*created);
+    }
+    if (!charset_ok_ || !scrubber_) {
       remove(item, i);  // text in a character set we could not read: cannot clean, remove
       return {};
     }
@@ -328,7 +336,8 @@ class Walker {
   const DeidConfig& config_;
   const Profile& profile_;
   std::string_view name_;
-  const Scrubber* scrubber_ = nullptr;
+  std::vector<std::string> deny_;
+  std::optional<Scrubber> scrubber_;
   bool charset_ok_ = true;
   int date_offset_ = 0;
   ActionCounts counts_;
@@ -427,11 +436,7 @@ core::Result<DeidOutput> Deidentifier::run(std::string_view bytes, std::string_v
   if (patient == "||") patient = first_value(ds, DCM_StudyInstanceUID);
   walker.set_date_offset(key_.date_offset_days(patient));
 
-  ScrubConfig scrub_config;
-  scrub_config.deny_list.assign(identifying.begin(), identifying.end());
-  auto scrubber = Scrubber::create(std::move(scrub_config));
-  if (!scrubber) return tl::unexpected(scrubber.error());
-  walker.set_scrubber(&*scrubber);
+  walker.set_deny_list({identifying.begin(), identifying.end()});
 
   // Decide on the pixels before anything changes (the modality is read from the input).
   auto verdict = internal::burned_in_verdict(ds);

@@ -191,14 +191,22 @@ core::Result<std::vector<SitePattern>> load_patterns(const std::filesystem::path
   return out;
 }
 
+// Compiled once per process: std::regex construction costs far more than a scrub.
+const std::vector<Scrubber::Detector>& Scrubber::builtins() {
+  static const std::vector<Detector> kCompiled = [] {
+    std::vector<Detector> out;
+    for (const auto& b : kBuiltins) {
+      auto flags = std::regex::ECMAScript | std::regex::optimize;
+      if (b.icase) flags |= std::regex::icase;
+      out.push_back({std::string(b.kind), std::regex(std::string(b.pattern), flags), b.group});
+    }
+    return out;
+  }();
+  return kCompiled;
+}
+
 core::Result<Scrubber> Scrubber::create(ScrubConfig config) {
   Scrubber s;
-  for (const auto& b : kBuiltins) {
-    auto flags = std::regex::ECMAScript | std::regex::optimize;
-    if (b.icase) flags |= std::regex::icase;
-    s.detectors_.push_back(
-        {std::string(b.kind), std::regex(std::string(b.pattern), flags), b.group});
-  }
   for (const auto& p : config.patterns) {
     try {
       s.detectors_.push_back({p.kind, std::regex(p.regex, std::regex::ECMAScript), 0});
@@ -279,7 +287,15 @@ std::string Scrubber::scrub_key_values(std::string_view line, MaskCounts& masks)
 std::string Scrubber::scrub_value(std::string_view text, MaskCounts& masks) const {
   std::string out = scrub_deny(text, masks);
   out = scrub_key_values(out, masks);
-  for (const auto& d : detectors_) {
+  for (const auto* detectors : {&builtins(), &detectors_}) {
+    out = apply_detectors(*detectors, out, masks);
+  }
+  return out;
+}
+
+std::string Scrubber::apply_detectors(const std::vector<Detector>& detectors, std::string out,
+                                      MaskCounts& masks) {
+  for (const auto& d : detectors) {
     std::string next;
     size_t last = 0;
     bool changed = false;

@@ -79,6 +79,9 @@ class Scrubber {
     int group = 0;  // the submatch that is masked (0: the whole match)
   };
   Scrubber() = default;
+  static const std::vector<Detector>& builtins();
+  static std::string apply_detectors(const std::vector<Detector>& detectors, std::string out,
+                                     MaskCounts& masks);
   std::string scrub_line(std::string_view line, MaskCounts& masks) const;
   std::string scrub_dump_line(std::string_view line, MaskCounts& masks) const;
   std::string scrub_key_values(std::string_view line, MaskCounts& masks) const;
@@ -88,7 +91,7 @@ class Scrubber {
 
   ScrubConfig config_;
   std::vector<std::string> deny_lower_;
-  std::vector<Detector> detectors_;
+  std::vector<Detector> detectors_;  // the site's patterns
 };
 
 }  // namespace vigie::phi
