@@ -1,13 +1,20 @@
 #include "phi_commands.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "vigie/core/file.h"
 #include "vigie/core/home.h"
@@ -81,6 +88,49 @@ core::Result<phi::Scrubber> scrubber_with(const std::string& patterns_file) {
   }
   return phi::Scrubber::create(std::move(config));
 }
+
+// A whole input file, mapped read-only: no copy before DCMTK's own.
+class MappedFile {
+ public:
+  static core::Result<MappedFile> open(const fs::path& path) {
+    MappedFile m;
+    m.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (m.fd_ < 0 || ::fstat(m.fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return core::fail(core::ErrorCode::kIo, fmt::format("cannot read: {}", std::strerror(errno)),
+                        path.string());
+    }
+    m.size_ = static_cast<size_t>(st.st_size);
+    if (m.size_ == 0) return m;
+    m.data_ = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE, m.fd_, 0);
+    if (m.data_ == MAP_FAILED) {
+      m.data_ = nullptr;
+      return core::fail(core::ErrorCode::kIo, "cannot map the file", path.string());
+    }
+    return m;
+  }
+  MappedFile(MappedFile&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)),
+        data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] std::string_view bytes() const {
+    return data_ == nullptr ? std::string_view()
+                            : std::string_view(static_cast<const char*>(data_), size_);
+  }
+
+ private:
+  MappedFile() = default;
+  int fd_ = -1;
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 core::Status write_output(const fs::path& path, std::string_view bytes) {
   core::FilePtr f = core::open_file(path, "wb");
@@ -169,12 +219,12 @@ int PhiCommands::dicom(const fs::path& home) const {
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < files.size(); i = next++) {
-      auto bytes = core::read_file(files[i]);
-      if (!bytes) {
-        outcomes[i].error = bytes.error();
+      auto input = MappedFile::open(files[i]);
+      if (!input) {
+        outcomes[i].error = input.error();
         continue;
       }
-      auto out = deidentifier.run(*bytes, files[i].string());
+      auto out = deidentifier.run(input->bytes(), files[i].string());
       if (!out) {
         outcomes[i].error = out.error();
         continue;

@@ -43,6 +43,17 @@ std::string join_values(const std::vector<std::string>& values) {
   return out;
 }
 
+// The elements of an item in order: DcmItem::getElement(i) walks its list from the start each
+// time, nextInContainer follows it.
+std::vector<DcmElement*> elements_of(DcmItem& item) {
+  std::vector<DcmElement*> out;
+  out.reserve(item.card());
+  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
+    out.push_back(static_cast<DcmElement*>(o));
+  }
+  return out;
+}
+
 std::string vr_name(DcmElement& e) { return DcmVR(e.getVR()).getVRName(); }
 
 bool is_string_vr(DcmElement& e) { return DcmVR(e.getVR()).isaString(); }
@@ -87,9 +98,7 @@ class Walker {
   // Values of the identifying attributes, before anything changes (UTF-8 after conversion).
   void collect(DcmItem& item, int depth, std::set<std::string>& out) {
     if (depth > config_.max_depth) return;
-    for (unsigned long i = 0; i < item.card(); ++i) {
-      DcmElement* e = item.getElement(i);
-      if (e == nullptr) continue;
+    for (DcmElement* e : elements_of(item)) {
       if (e->ident() == EVR_SQ) {
         auto* sq = static_cast<DcmSequenceOfItems*>(e);
         for (unsigned long j = 0; j < sq->card(); ++j) collect(*sq->getItem(j), depth + 1, out);
@@ -116,31 +125,31 @@ class Walker {
                         std::string(name_));
     }
     std::map<std::uint32_t, std::string> creators;
-    for (unsigned long i = 0; i < item.card(); ++i) {
-      DcmElement* e = item.getElement(i);
+    const std::vector<DcmElement*> elements = elements_of(item);
+    for (DcmElement* e : elements) {
       const DcmTagKey tag = e->getTag();
       if ((tag.getGroup() & 1U) != 0 && tag.getElement() >= 0x10 && tag.getElement() <= 0xFF) {
         creators[(std::uint32_t{tag.getGroup()} << 8) | tag.getElement()] = string_of(*e);
       }
     }
     std::set<std::uint32_t> kept_blocks;
-    for (unsigned long i = item.card(); i-- > 0;) {
-      DcmElement* e = item.getElement(i);
+    for (size_t k = elements.size(); k-- > 0;) {
+      DcmElement* e = elements[k];
       const DcmTagKey tag = e->getTag();
       const std::uint16_t g = tag.getGroup();
       const std::uint16_t el = tag.getElement();
       if (el == 0x0000) {  // group lengths are retired; DCMTK recomputes those it writes
-        remove(item, i);
+        remove(item, e);
         continue;
       }
       if ((g & 1U) != 0) {
-        VIGIE_TRY(private_element(item, i, *e, creators, kept_blocks, depth));
+        VIGIE_TRY(private_element(item, *e, creators, kept_blocks, depth));
         continue;
       }
       if ((g & 0xFF00U) == 0x6000U && g <= 0x601EU) {
         const ProfileRow* data_row = profile_.row(g, 0x3000);
         if (Profile::resolve(*data_row, config_.options) == Action::kRemove) {
-          remove(item, i);  // the whole overlay goes with its data
+          remove(item, e);  // the whole overlay goes with its data
           count(Action::kRemove);
           continue;
         }
@@ -150,7 +159,7 @@ class Walker {
         if (e->ident() == EVR_SQ) VIGIE_TRY(walk_sequence(*e, depth));
         continue;
       }
-      VIGIE_TRY(apply(item, i, *e, Profile::resolve(*row, config_.options), depth));
+      VIGIE_TRY(apply(item, *e, Profile::resolve(*row, config_.options), depth));
     }
     return {};
   }
@@ -190,10 +199,10 @@ class Walker {
 
   void count(Action a) { ++counts_.by_action.at(static_cast<size_t>(a)); }
 
-  static void remove(DcmItem& item, unsigned long index) {
+  static void remove(DcmItem& item, DcmElement* element) {
     // DcmItem::remove hands the element over to the caller, who deletes it: unique_ptr does.
     std::unique_ptr<DcmElement> gone(
-        item.remove(index));  // NOLINT(cppcoreguidelines-owning-memory)
+        item.remove(element));  // NOLINT(cppcoreguidelines-owning-memory)
   }
 
   core::Status walk_sequence(DcmElement& e, int depth) {
@@ -202,7 +211,7 @@ class Walker {
     return {};
   }
 
-  core::Status private_element(DcmItem& item, unsigned long i, DcmElement& e,
+  core::Status private_element(DcmItem& item, DcmElement& e,
                                const std::map<std::uint32_t, std::string>& creators,
                                std::set<std::uint32_t>& kept_blocks, int depth) {
     const std::uint16_t g = e.getTag().getGroup();
@@ -220,7 +229,7 @@ class Walker {
       }
     }
     if (!keep) {
-      remove(item, i);
+      remove(item, &e);
       count(Action::kRemove);
       ++counts_.private_removed;
       return {};
@@ -231,12 +240,12 @@ class Walker {
     return {};
   }
 
-  core::Status apply(DcmItem& item, unsigned long i, DcmElement& e, Action action, int depth) {
+  core::Status apply(DcmItem& item, DcmElement& e, Action action, int depth) {
     count(action);
     const bool sequence = e.ident() == EVR_SQ;
     switch (action) {
       case Action::kRemove:
-        remove(item, i);
+        remove(item, &e);
         return {};
       case Action::kZero:
         e.clear();
@@ -246,14 +255,14 @@ class Walker {
       case Action::kDummy:
         return dummy(item, e);
       case Action::kClean:
-        return clean(item, i, e, depth);
+        return clean(item, e, depth);
       case Action::kUid:
         if (sequence) return walk_sequence(e, depth);
         if (e.getVR() == EVR_UI) {
           replace_uids(e);
           return {};
         }
-        remove(item, i);  // a UID row that holds no UID cannot be remapped: fail safe
+        remove(item, &e);  // a UID row that holds no UID cannot be remapped: fail safe
         return {};
     }
     return {};
@@ -292,7 +301,7 @@ class Walker {
     return {};
   }
 
-  core::Status clean(DcmItem& item, unsigned long i, DcmElement& e, int depth) {
+  core::Status clean(DcmItem& item, DcmElement& e, int depth) {
     if (e.ident() == EVR_SQ) return walk_sequence(e, depth);
     std::string vr = vr_name(e);
     if (vr == "DA" || vr == "DT") {
@@ -323,7 +332,7 @@ class Walker {
       if (created) scrubber_ = std::move(*created);
     }
     if (!charset_ok_ || !scrubber_) {
-      remove(item, i);  // text in a character set we could not read: cannot clean, remove
+      remove(item, &e);  // text in a character set we could not read: cannot clean, remove
       return {};
     }
     MaskCounts masks;
