@@ -411,7 +411,7 @@ bool looks_like_dicom(std::string_view bytes) {
 }
 
 Deidentifier::Deidentifier(Key key, DeidConfig config, const Profile& profile)
-    : key_(key), config_(std::move(config)), profile_(&profile) {}
+    : key_(key), config_(config), profile_(&profile) {}
 
 core::Result<DeidOutput> Deidentifier::run(std::string_view bytes, std::string_view name) const {
   VIGIE_TRY(config_.options.validate());
