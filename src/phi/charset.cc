@@ -56,8 +56,9 @@ using IconvPtr = std::unique_ptr<void, IconvCloser>;
 
 std::optional<std::string> via_iconv(const char* from, const std::string& bytes) {
   iconv_t raw = iconv_open("UTF-8", from);
-  if (raw == reinterpret_cast<iconv_t>(-1))
-    return std::nullopt;  // NOLINT(performance-no-int-to-ptr)
+  // iconv_open's documented failure value is (iconv_t)-1.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
+  if (raw == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
   IconvPtr cd(raw);
   std::string out(bytes.size() * 4 + 4, '\0');
   std::string in = bytes;

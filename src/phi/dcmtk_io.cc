@@ -47,10 +47,11 @@ core::Result<std::string> write_dicom(DcmFileFormat& file, E_TransferSyntax xfer
   // One uninitialised 1 MiB buffer per thread: a fresh zeroed one per file cost more than the
   // de-identification of small files.
   constexpr size_t kChunk = size_t{1} << 20;
-  thread_local const std::unique_ptr<char[]> chunk = std::make_unique_for_overwrite<char[]>(kChunk);
+  thread_local const std::unique_ptr<char[]> kBuffer =
+      std::make_unique_for_overwrite<char[]>(kChunk);
   std::string out;
   out.reserve(file.calcElementLength(xfer, EET_ExplicitLength) + 1024);
-  DcmOutputBufferStream stream(chunk.get(), static_cast<offile_off_t>(kChunk));
+  DcmOutputBufferStream stream(kBuffer.get(), static_cast<offile_off_t>(kChunk));
   file.transferInit();
   OFCondition status = EC_StreamNotifyClient;
   while (status == EC_StreamNotifyClient) {
