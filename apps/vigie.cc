@@ -15,6 +15,7 @@
 #include "netpolicy_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
+#include "phi_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"
@@ -77,6 +78,7 @@ int cmd_init(const std::optional<std::string>& home_flag, const std::string& sto
       ctx->store->backend() == store::Backend::kSqlite ? "SQLite" : "PostgreSQL",
       ctx->store->schema_version());
   if (*made) std::cout << "TLS: created a self-signed server certificate\n";
+  if (!apps::PhiCommands::init_home(home)) return 1;
   if (demo) {
     auto loaded = apps::load_demo_if_empty(*ctx);
     if (!loaded) return report(loaded.error());
@@ -302,6 +304,7 @@ int main(int argc, char** argv) {
   apps::NetpolicyCommands netpolicy_commands(app);
   apps::PolicyCommands policy_commands(app);
   apps::ProfileCommands profile_commands(app);
+  apps::PhiCommands phi_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -313,6 +316,7 @@ int main(int argc, char** argv) {
   if (init->parsed()) return cmd_init(home, store_url, init_demo);
   if (auto rc = advisory_commands.run_without_home()) return *rc;
   if (auto rc = policy_commands.run_without_home()) return *rc;
+  if (auto rc = phi_commands.run(home)) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
