@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_output.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/advisory/notices.h"
 #include "vigie/advisory/report.h"
@@ -22,13 +23,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 using core::Result;
-
-int fail_with(const core::Error& e) {
-  std::cerr << "vigie: " << e.to_string() << "\n";
-  return core::exit_code(e);
-}
-
-std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 std::string cut(std::string_view s, size_t width) {
   if (s.size() <= width) return std::string(s);

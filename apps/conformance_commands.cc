@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "advisory_commands.h"
+#include "cli_output.h"
 #include "vigie/core/time.h"
 #include "vigie/netpolicy/conformance.h"
 #include "vigie/netpolicy/policy_store.h"
@@ -15,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 namespace np = netpolicy;
-
-int fail_with(const core::Error& e) {
-  std::cerr << "vigie: " << e.to_string() << "\n";
-  return core::exit_code(e);
-}
 
 std::string peer_text(const np::Finding& f) { return f.peer_ip ? f.peer_ip->to_string() : "-"; }
 

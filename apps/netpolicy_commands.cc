@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "advisory_commands.h"
+#include "cli_output.h"
 #include "vigie/core/file.h"
 #include "vigie/core/time.h"
 #include "vigie/inventory/normalize.h"
@@ -21,13 +22,6 @@ namespace {
 
 using nlohmann::json;
 namespace np = netpolicy;
-
-int fail_with(const core::Error& e) {
-  std::cerr << "vigie: " << e.to_string() << "\n";
-  return core::exit_code(e);
-}
-
-std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 np::Actor actor() { return {current_user(), "cli", core::format_utc(core::utc_now())}; }
 

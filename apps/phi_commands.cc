@@ -16,6 +16,7 @@
 #include <thread>
 #include <utility>
 
+#include "cli_output.h"
 #include "vigie/core/file.h"
 #include "vigie/core/home.h"
 #include "vigie/phi/check.h"
@@ -29,11 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-int fail_with(const core::Error& e) {
-  std::cerr << "vigie: " << e.to_string() << "\n";
-  return core::exit_code(e);
-}
 
 // FILE|DIR... as files; a directory gives every regular file under it, in name order.
 std::vector<fs::path> expand(const std::vector<std::string>& args) {

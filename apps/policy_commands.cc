@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli_output.h"
 #include "vigie/core/file.h"
 #include "vigie/netpolicy/nft.h"
 
@@ -15,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 namespace np = netpolicy;
-
-int fail_with(const core::Error& e) {
-  std::cerr << "vigie: " << e.to_string() << "\n";
-  return core::exit_code(e);
-}
 
 json diagnostics_json(const np::NftCheck& check) {
   json out = json::array();

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "advisory_commands.h"
+#include "cli_output.h"
 #include "vigie/core/file.h"
 #include "vigie/core/text.h"
 #include "vigie/core/time.h"
@@ -21,13 +22,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 namespace np = vigie::netpolicy;
-
-int fail_with(const core::Error& e) {
-  std::cerr << "vigie: " << e.to_string() << "\n";
-  return core::exit_code(e);
-}
-
-std::string dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 // The format of FILE: given ("table" is CSV or YAML by the name), else by its extension.
 core::Result<std::string> import_format(const fs::path& path, const std::string& given) {
