@@ -297,6 +297,20 @@ CREATE TABLE audit_log (
 );
 )sql";
 
+// vigied's periodic jobs: when each last started and ended, and how (see src/scheduler).
+constexpr std::string_view kScheduler = R"sql(
+CREATE TABLE scheduled_jobs (
+  name TEXT PRIMARY KEY,
+  last_started_at TEXT NOT NULL,
+  last_finished_at TEXT,
+  last_status TEXT NOT NULL
+    CHECK (last_status = 'running' OR last_status = 'ok' OR last_status = 'failed'),
+  last_error TEXT,
+  runs BIGINT NOT NULL DEFAULT 0,
+  failures BIGINT NOT NULL DEFAULT 0
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -305,6 +319,7 @@ constexpr Migration kMigrations[] = {
      "conformance",
      kNetpolicy},
     {4, "audit log", kAudit},
+    {9, "scheduled jobs of vigied", kScheduler},
 };
 
 }  // namespace
