@@ -144,7 +144,9 @@ Criticality from_device(std::string_view device_criticality) {
 
 constexpr std::string_view kSystemColumns =
     "s.id, s.name, s.device_id, s.criticality, s.description, d.vendor, d.product, "
-    "d.criticality FROM backup_systems s LEFT JOIN devices d ON d.id = s.device_id";
+    "d.criticality";
+constexpr std::string_view kSystemFrom =
+    " FROM backup_systems s LEFT JOIN devices d ON d.id = s.device_id";
 
 System system_from_row(const store::Row& r) {
   System s;
@@ -577,7 +579,7 @@ Result<std::int64_t> set_policy(store::Store& store, const SystemSpec& spec, con
 }
 
 Result<std::vector<System>> list_systems(store::Store& store) {
-  auto rows = store.query(fmt::format("SELECT {} ORDER BY s.name_norm", kSystemColumns));
+  auto rows = store.query(fmt::format("SELECT {}{} ORDER BY s.name_norm", kSystemColumns, kSystemFrom));
   if (!rows) return tl::unexpected(rows.error());
   std::vector<System> out;
   out.reserve(rows->size());
@@ -587,7 +589,7 @@ Result<std::vector<System>> list_systems(store::Store& store) {
 
 Result<System> find_system(store::Store& store, std::string_view name) {
   const Value params[] = {internal::normalize_name(name)};
-  auto rows = store.query(fmt::format("SELECT {} WHERE s.name_norm = ?", kSystemColumns), params);
+  auto rows = store.query(fmt::format("SELECT {}{} WHERE s.name_norm = ?", kSystemColumns, kSystemFrom), params);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) {
     return core::fail(ErrorCode::kNotFound,
@@ -598,8 +600,9 @@ Result<System> find_system(store::Store& store, std::string_view name) {
 
 Result<std::vector<std::pair<System, Policy>>> list_policies(store::Store& store) {
   auto rows = store.query(
-      fmt::format("SELECT {}, {} JOIN backup_policies p ON p.system_id = s.id ORDER BY s.name_norm",
-                  kSystemColumns, kPolicyColumns));
+      fmt::format("SELECT {}, {}{} JOIN backup_policies p ON p.system_id = s.id ORDER BY "
+                  "s.name_norm",
+                  kSystemColumns, kPolicyColumns, kSystemFrom));
   if (!rows) return tl::unexpected(rows.error());
   std::vector<std::pair<System, Policy>> out;
   out.reserve(rows->size());
