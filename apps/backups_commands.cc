@@ -119,7 +119,8 @@ std::string human_bytes(const std::optional<std::int64_t>& n) {
   return unit == 0 ? fmt::format("{} B", *n) : fmt::format("{:.1f} {}", v, kUnits[unit]);
 }
 
-std::string short_id(const std::string& id) { return id.size() > 12 ? id.substr(0, 12) : id; }
+// restic and borg ids are 64 hex digits; their first 12 identify them for people.
+std::string short_id(const std::string& id) { return id.size() == 64 ? id.substr(0, 12) : id; }
 
 core::Result<std::chrono::minutes> parse_offset(const std::string& text) {
   auto bad = [&] {
