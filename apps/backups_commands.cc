@@ -22,9 +22,7 @@ namespace rs = resilience;
 json or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
 json or_null(const std::optional<std::int64_t>& n) { return n ? json(*n) : json(nullptr); }
 std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
-std::string or_dash(const std::optional<std::int64_t>& n) {
-  return n ? std::to_string(*n) : "-";
-}
+std::string or_dash(const std::optional<std::int64_t>& n) { return n ? std::to_string(*n) : "-"; }
 
 rs::Actor actor() { return {current_user(), "cli", {}}; }
 
@@ -265,10 +263,9 @@ int BackupsCommands::policy_set(AppContext& ctx) const {
   if (!criticality_.empty()) {
     spec.criticality = rs::parse_criticality(criticality_);
     if (!spec.criticality) {
-      return fail_with({core::ErrorCode::kUsage,
-                        fmt::format("--criticality '{}': critical, important or standard",
-                                    criticality_),
-                        ""});
+      return fail_with(
+          {core::ErrorCode::kUsage,
+           fmt::format("--criticality '{}': critical, important or standard", criticality_), ""});
     }
   }
   rs::Policy p;
@@ -314,8 +311,8 @@ int BackupsCommands::policies(AppContext& ctx) const {
     std::cout << "no backup policy yet (vigie backups policy set SYSTEM --method ...)\n";
     return 0;
   }
-  std::cout << fmt::format("{:<24} {:<10} {:<13} {:>5} {:<8} {:<9} {:>8}  {}\n", "SYSTEM",
-                           "CRIT.", "METHOD", "RPO h", "OFFSITE", "IMMUTABLE", "TEST d",
+  std::cout << fmt::format("{:<24} {:<10} {:<13} {:>5} {:<8} {:<9} {:>8}  {}\n", "SYSTEM", "CRIT.",
+                           "METHOD", "RPO h", "OFFSITE", "IMMUTABLE", "TEST d",
                            "CHECKED BY / TARGETS");
   for (const auto& [s, p] : *list) {
     std::string targets;
@@ -404,8 +401,8 @@ int BackupsCommands::runs(AppContext& ctx) const {
 
 int BackupsCommands::verification_record(AppContext& ctx) const {
   if (status_text_ != "ok" && status_text_ != "failed") {
-    return fail_with({core::ErrorCode::kUsage,
-                      fmt::format("--status '{}': ok or failed", status_text_), ""});
+    return fail_with(
+        {core::ErrorCode::kUsage, fmt::format("--status '{}': ok or failed", status_text_), ""});
   }
   rs::Verification v;
   v.system = system_;
@@ -419,8 +416,8 @@ int BackupsCommands::verification_record(AppContext& ctx) const {
   if (json_) {
     std::cout << dump({{"id", outcome->id}, {"outcome", rs::to_string(outcome->what)}}) << "\n";
   } else {
-    std::cout << fmt::format("verification of '{}' {}: {}\n", system_,
-                             rs::to_string(outcome->what), status_text_);
+    std::cout << fmt::format("verification of '{}' {}: {}\n", system_, rs::to_string(outcome->what),
+                             status_text_);
   }
   return 0;
 }
@@ -469,8 +466,8 @@ int BackupsCommands::restore_test_record(AppContext& ctx) const {
   if (json_) {
     std::cout << dump({{"id", outcome->id}, {"outcome", rs::to_string(outcome->what)}}) << "\n";
   } else {
-    std::cout << fmt::format("restore test of '{}' {}: {}\n", system_,
-                             rs::to_string(outcome->what), result_);
+    std::cout << fmt::format("restore test of '{}' {}: {}\n", system_, rs::to_string(outcome->what),
+                             result_);
   }
   return 0;
 }
@@ -491,11 +488,10 @@ int BackupsCommands::restore_tests(AppContext& ctx) const {
   std::cout << fmt::format("{:<20} {:<24} {:<8} {:<16} {:>9}  {}\n", "SYSTEM", "TESTED", "RESULT",
                            "BY", "TIME", "SCOPE");
   for (const auto& t : *list) {
-    std::cout << fmt::format(
-        "{:<20} {:<24} {:<8} {:<16} {:>9}  {}{}\n", t.system, t.tested_at,
-        rs::to_string(t.result), t.tested_by,
-        t.restore_seconds ? fmt::format("{}s", *t.restore_seconds) : "-", t.scope,
-        t.detail.empty() ? "" : ": " + t.detail);
+    std::cout << fmt::format("{:<20} {:<24} {:<8} {:<16} {:>9}  {}{}\n", t.system, t.tested_at,
+                             rs::to_string(t.result), t.tested_by,
+                             t.restore_seconds ? fmt::format("{}s", *t.restore_seconds) : "-",
+                             t.scope, t.detail.empty() ? "" : ": " + t.detail);
   }
   return 0;
 }
@@ -519,9 +515,8 @@ int BackupsCommands::status(AppContext& ctx) const {
           st.last_verification ? verification_json(*st.last_verification) : json(nullptr);
       j["last_restore_test"] =
           st.last_restore_test ? restore_test_json(*st.last_restore_test) : json(nullptr);
-      j["last_good_restore_test"] = st.last_good_restore_test
-                                        ? restore_test_json(*st.last_good_restore_test)
-                                        : json(nullptr);
+      j["last_good_restore_test"] =
+          st.last_good_restore_test ? restore_test_json(*st.last_good_restore_test) : json(nullptr);
       j["restore_test_days"] = st.restore_test_days;
       j["restore_test_due_on"] = or_null(st.restore_test_due_on);
       j["restore_test_overdue"] = st.restore_test_overdue;
@@ -539,10 +534,10 @@ int BackupsCommands::status(AppContext& ctx) const {
   for (const auto& st : report->systems) {
     const std::string age =
         st.last_good_age_hours ? fmt::format("{:.1f}h", *st.last_good_age_hours) : "never";
-    const std::string ver =
-        st.last_verification ? fmt::format("{} {}", st.last_verification->ok ? "ok" : "FAILED",
-                                           st.last_verification->verified_at.substr(0, 10))
-                             : "-";
+    const std::string ver = st.last_verification
+                                ? fmt::format("{} {}", st.last_verification->ok ? "ok" : "FAILED",
+                                              st.last_verification->verified_at.substr(0, 10))
+                                : "-";
     const std::string test = st.last_restore_test
                                  ? fmt::format("{} {}", rs::to_string(st.last_restore_test->result),
                                                st.last_restore_test->tested_at.substr(0, 10))
@@ -553,8 +548,10 @@ int BackupsCommands::status(AppContext& ctx) const {
         rs::to_string(st.system.effective),
         st.policy ? std::string(rs::to_string(st.policy->method)) : "NO POLICY",
         backed_up ? age : "-", st.policy ? or_dash(st.policy->rpo_hours) : "-",
-        !backed_up ? "-" : st.backup_overdue ? "LATE" : "yes", ver, test,
-        or_dash(st.restore_test_due_on), st.restore_test_overdue ? "TEST OVERDUE" : "");
+        !backed_up          ? "-"
+        : st.backup_overdue ? "LATE"
+                            : "yes",
+        ver, test, or_dash(st.restore_test_due_on), st.restore_test_overdue ? "TEST OVERDUE" : "");
   }
   if (report->systems.empty()) std::cout << "(no system registered)\n";
   if (report->devices_without_policy > 0) {

@@ -25,10 +25,8 @@ Alert alert_from_row(const store::Row& r) {
 
 Status audit_alert(store::Store& store, const Actor& actor, std::string_view action,
                    const Alert& a) {
-  const json details{{"alert_id", a.id},
-                     {"kind", a.kind},
-                     {"severity", a.severity},
-                     {"message", a.message}};
+  const json details{
+      {"alert_id", a.id}, {"kind", a.kind}, {"severity", a.severity}, {"message", a.message}};
   auto id = audit::append(store,
                           {actor.name, std::string(action), a.object, actor.origin,
                            details.dump(-1, ' ', false, json::error_handler_t::replace)},
@@ -95,10 +93,10 @@ void want_system_alerts(const SystemStatus& st, std::map<AlertKey, Wanted>& want
   if (st.last_restore_test && st.last_restore_test->result != TestResult::kOk) {
     const auto& t = *st.last_restore_test;
     wanted[{std::string(kAlertRestoreTestFailed), object}] = {
-        "critical", fmt::format("the latest restore test of '{}' ({}, by {}) {}{}{}", name,
-                                t.tested_at, t.tested_by,
-                                t.result == TestResult::kPartial ? "was partial" : "failed",
-                                t.detail.empty() ? "" : ": ", t.detail)};
+        "critical",
+        fmt::format("the latest restore test of '{}' ({}, by {}) {}{}{}", name, t.tested_at,
+                    t.tested_by, t.result == TestResult::kPartial ? "was partial" : "failed",
+                    t.detail.empty() ? "" : ": ", t.detail)};
   }
 }
 
@@ -106,8 +104,7 @@ void want_system_alerts(const SystemStatus& st, std::map<AlertKey, Wanted>& want
 
 namespace internal {
 
-core::Result<std::vector<DeviceRef>> devices_without_policy(store::Store& store,
-                                                            const Rules& rules,
+core::Result<std::vector<DeviceRef>> devices_without_policy(store::Store& store, const Rules& rules,
                                                             bool with_labels) {
   std::vector<DeviceRef> out;
   if (rules.policy_required_for.empty()) return out;
@@ -155,10 +152,10 @@ Result<std::optional<Alert>> raise_alert(store::Store& store, const Alert& alert
   raised.cleared_at.clear();
   const Value params[] = {raised.id,       raised.kind,    raised.object,
                           raised.severity, raised.message, raised.raised_at};
-  VIGIE_TRY(store.execute(
-      "INSERT INTO alerts (id, kind, object, severity, message, raised_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
-      params));
+  VIGIE_TRY(
+      store.execute("INSERT INTO alerts (id, kind, object, severity, message, raised_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    params));
   VIGIE_TRY(audit_alert(store, actor, "alert.raise", raised));
   return std::optional<Alert>(std::move(raised));
 }
@@ -226,8 +223,8 @@ Result<AlertChanges> evaluate_alerts(store::Store& store, core::TimePoint now, c
   }
   for (auto& [key, w] : wanted) {
     if (is_open.count(key) != 0) continue;
-    auto raised = raise_alert(store, {0, key.first, key.second, w.severity, w.message, "", ""},
-                              actor);
+    auto raised =
+        raise_alert(store, {0, key.first, key.second, w.severity, w.message, "", ""}, actor);
     if (!raised) return tl::unexpected(raised.error());
     if (*raised) changes.raised.push_back(std::move(**raised));
   }

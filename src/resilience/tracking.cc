@@ -71,9 +71,7 @@ std::optional<E> value_of(const std::array<Named<E>, N>& table, std::string_view
   return std::nullopt;
 }
 
-Value opt_int(const std::optional<std::int64_t>& v) {
-  return v ? Value(*v) : Value(nullptr);
-}
+Value opt_int(const std::optional<std::int64_t>& v) { return v ? Value(*v) : Value(nullptr); }
 
 std::optional<std::int64_t> int_or_none(const store::Row& row, size_t i) {
   if (row.is_null(i)) return std::nullopt;
@@ -84,7 +82,8 @@ constexpr size_t kMaxText = 4096;
 
 Status check_text(std::string_view what, std::string_view text, size_t max = kMaxText) {
   if (text.size() > max) {
-    return core::fail(ErrorCode::kInvalidInput, fmt::format("{} is longer than {} bytes", what, max));
+    return core::fail(ErrorCode::kInvalidInput,
+                      fmt::format("{} is longer than {} bytes", what, max));
   }
   if (auto bad = core::find_invalid_utf8(text)) {
     return core::fail(ErrorCode::kInvalidInput,
@@ -117,7 +116,8 @@ Result<std::string> required_time(std::string_view what, std::string_view text) 
     return core::fail(ErrorCode::kInvalidInput, fmt::format("{} is required", what));
   }
   auto t = core::parse_utc(core::trim(text));
-  if (!t) return core::fail(ErrorCode::kInvalidInput, fmt::format("{}: {}", what, t.error().message));
+  if (!t)
+    return core::fail(ErrorCode::kInvalidInput, fmt::format("{}: {}", what, t.error().message));
   return core::format_utc(*t);
 }
 
@@ -126,8 +126,8 @@ Result<std::string> optional_time(std::string_view what, std::string_view text) 
   return required_time(what, text);
 }
 
-Status audit_change(store::Store& store, const Actor& actor, std::string action,
-                    std::string object, const json& details) {
+Status audit_change(store::Store& store, const Actor& actor, std::string action, std::string object,
+                    const json& details) {
   auto id = audit::append(store,
                           {actor.name, std::move(action), std::move(object), actor.origin,
                            details.dump(-1, ' ', false, json::error_handler_t::replace)},
@@ -244,15 +244,16 @@ Status check_device(store::Store& store, std::int64_t device_id, std::int64_t sy
   auto exists = store.query_int("SELECT COUNT(*) FROM devices WHERE id = ?", id);
   if (!exists) return tl::unexpected(exists.error());
   if (*exists == 0) {
-    return core::fail(ErrorCode::kNotFound, fmt::format("no device {} in the inventory", device_id));
+    return core::fail(ErrorCode::kNotFound,
+                      fmt::format("no device {} in the inventory", device_id));
   }
   const Value params[] = {device_id, system_id};
-  auto other = store.query("SELECT name FROM backup_systems WHERE device_id = ? AND id <> ?", params);
+  auto other =
+      store.query("SELECT name FROM backup_systems WHERE device_id = ? AND id <> ?", params);
   if (!other) return tl::unexpected(other.error());
   if (!other->empty()) {
-    return core::fail(ErrorCode::kConflict,
-                      fmt::format("device {} is already system '{}'", device_id,
-                                  other->front().text(0)));
+    return core::fail(ErrorCode::kConflict, fmt::format("device {} is already system '{}'",
+                                                        device_id, other->front().text(0)));
   }
   return {};
 }
@@ -284,9 +285,10 @@ Result<std::int64_t> ensure_system_in_transaction(store::Store& store, const Sys
         "INSERT INTO backup_systems (id, name, name_norm, device_id, criticality, description, "
         "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         params));
-    json details{{"device_id", spec.device_id == 0 ? json(nullptr) : json(spec.device_id)},
-                 {"criticality", spec.criticality ? json(to_string(*spec.criticality)) : json(nullptr)},
-                 {"description", spec.description}};
+    json details{
+        {"device_id", spec.device_id == 0 ? json(nullptr) : json(spec.device_id)},
+        {"criticality", spec.criticality ? json(to_string(*spec.criticality)) : json(nullptr)},
+        {"description", spec.description}};
     VIGIE_TRY(audit_change(store, actor, "backups.system.create", "system:" + name, details));
     return *id;
   }
@@ -319,9 +321,9 @@ Result<std::int64_t> ensure_system_in_transaction(store::Store& store, const Sys
 
 // A restic id: 8 (short) or 64 (full) lower-case hex digits.
 bool is_restic_id(std::string_view id) {
-  return (id.size() == 8 || id.size() == 64) &&
-         std::all_of(id.begin(), id.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return (id.size() == 8 || id.size() == 64) && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 constexpr std::string_view kRunColumns =
@@ -351,10 +353,10 @@ StoredRun run_from_row(const store::Row& r) {
 // The stored run this one is (same key; a restic short id and its long id are one snapshot).
 Result<std::optional<store::Row>> find_run(store::Store& store, std::int64_t system_id,
                                            const std::string& key) {
-  const std::string sql =
-      fmt::format("SELECT {} FROM backup_runs r JOIN backup_systems s ON s.id = r.system_id "
-                  "WHERE r.system_id = ? AND ",
-                  kRunColumns);
+  const std::string sql = fmt::format(
+      "SELECT {} FROM backup_runs r JOIN backup_systems s ON s.id = r.system_id "
+      "WHERE r.system_id = ? AND ",
+      kRunColumns);
   const Value exact[] = {system_id, key};
   auto rows = store.query(sql + "r.run_key = ?", exact);
   if (!rows) return tl::unexpected(rows.error());
@@ -400,7 +402,8 @@ Result<json> complete_run(store::Store& store, const store::Row& stored, const B
   const std::int64_t id = stored.integer(0);
   auto set = [&](std::string_view column, Value v, json shown) -> Status {
     const Value params[] = {std::move(v), id};
-    VIGIE_TRY(store.execute(fmt::format("UPDATE backup_runs SET {} = ? WHERE id = ?", column), params));
+    VIGIE_TRY(
+        store.execute(fmt::format("UPDATE backup_runs SET {} = ? WHERE id = ?", column), params));
     changes[std::string(column)] = std::move(shown);
     return {};
   };
@@ -412,12 +415,13 @@ Result<json> complete_run(store::Store& store, const store::Row& stored, const B
   if (stored.is_null(4) && !run.finished_at.empty()) {
     VIGIE_TRY(set("finished_at", run.finished_at, run.finished_at));
   }
-  const std::pair<size_t, std::pair<std::string_view, const std::optional<std::int64_t>*>> numbers[] = {
-      {6, {"size_bytes", &run.size_bytes}},
-      {7, {"added_bytes", &run.added_bytes}},
-      {8, {"files", &run.files}},
-      {9, {"duration_ms", &run.duration_ms}},
-  };
+  const std::pair<size_t, std::pair<std::string_view, const std::optional<std::int64_t>*>>
+      numbers[] = {
+          {6, {"size_bytes", &run.size_bytes}},
+          {7, {"added_bytes", &run.added_bytes}},
+          {8, {"files", &run.files}},
+          {9, {"duration_ms", &run.duration_ms}},
+      };
   for (const auto& [column, field] : numbers) {
     if (stored.is_null(column) && *field.second) {
       VIGIE_TRY(set(field.first, **field.second, **field.second));
@@ -522,7 +526,8 @@ std::int64_t Rules::restore_test_days(Criticality c) const {
   return 0;
 }
 
-Result<std::int64_t> ensure_system(store::Store& store, const SystemSpec& spec, const Actor& actor) {
+Result<std::int64_t> ensure_system(store::Store& store, const SystemSpec& spec,
+                                   const Actor& actor) {
   auto tx = store::Transaction::begin(store);
   if (!tx) return tl::unexpected(tx.error());
   auto id = ensure_system_in_transaction(store, spec, actor);
@@ -539,9 +544,8 @@ Result<std::int64_t> set_policy(store::Store& store, const SystemSpec& spec, con
   auto id = ensure_system_in_transaction(store, spec, actor);
   if (!id) return id;
   const Value key[] = {*id};
-  auto old = store.query(fmt::format("SELECT {} FROM backup_policies p WHERE p.system_id = ?",
-                                     kPolicyColumns),
-                         key);
+  auto old = store.query(
+      fmt::format("SELECT {} FROM backup_policies p WHERE p.system_id = ?", kPolicyColumns), key);
   if (!old) return tl::unexpected(old.error());
   json details{{"policy", policy_json(policy)}};
   if (!old->empty()) {
@@ -579,7 +583,8 @@ Result<std::int64_t> set_policy(store::Store& store, const SystemSpec& spec, con
 }
 
 Result<std::vector<System>> list_systems(store::Store& store) {
-  auto rows = store.query(fmt::format("SELECT {}{} ORDER BY s.name_norm", kSystemColumns, kSystemFrom));
+  auto rows =
+      store.query(fmt::format("SELECT {}{} ORDER BY s.name_norm", kSystemColumns, kSystemFrom));
   if (!rows) return tl::unexpected(rows.error());
   std::vector<System> out;
   out.reserve(rows->size());
@@ -589,11 +594,11 @@ Result<std::vector<System>> list_systems(store::Store& store) {
 
 Result<System> find_system(store::Store& store, std::string_view name) {
   const Value params[] = {internal::normalize_name(name)};
-  auto rows = store.query(fmt::format("SELECT {}{} WHERE s.name_norm = ?", kSystemColumns, kSystemFrom), params);
+  auto rows = store.query(
+      fmt::format("SELECT {}{} WHERE s.name_norm = ?", kSystemColumns, kSystemFrom), params);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) {
-    return core::fail(ErrorCode::kNotFound,
-                      fmt::format("no backup system '{}'", core::trim(name)));
+    return core::fail(ErrorCode::kNotFound, fmt::format("no backup system '{}'", core::trim(name)));
   }
   return system_from_row(rows->front());
 }
@@ -742,8 +747,8 @@ Result<RecordOutcome> record_restore_test(store::Store& store, const RestoreTest
   if (!system_id) return tl::unexpected(system_id.error());
   const std::string result(to_string(in.result));
   const Value key[] = {*system_id, *at};
-  auto existing =
-      store.query("SELECT id, result FROM restore_tests WHERE system_id = ? AND tested_at = ?", key);
+  auto existing = store.query(
+      "SELECT id, result FROM restore_tests WHERE system_id = ? AND tested_at = ?", key);
   if (!existing) return tl::unexpected(existing.error());
   if (!existing->empty()) {
     if (existing->front().text(1) != result) {
@@ -890,18 +895,18 @@ Result<std::vector<StoredVerification>> list_verifications(store::Store& store,
                                                            std::string_view system,
                                                            std::int64_t limit) {
   auto f = filter_of(system, "v.verified_at DESC, v.id DESC", limit);
-  return select_all<StoredVerification>(
-      store, fmt::format("SELECT {}{}", kVerificationColumns, f.sql), f.params,
-      verification_from_row);
+  return select_all<StoredVerification>(store,
+                                        fmt::format("SELECT {}{}", kVerificationColumns, f.sql),
+                                        f.params, verification_from_row);
 }
 
 Result<std::vector<StoredRestoreTest>> list_restore_tests(store::Store& store,
                                                           std::string_view system,
                                                           std::int64_t limit) {
   auto f = filter_of(system, "t.tested_at DESC, t.id DESC", limit);
-  return select_all<StoredRestoreTest>(
-      store, fmt::format("SELECT {}{}", kRestoreTestColumns, f.sql), f.params,
-      restore_test_from_row);
+  return select_all<StoredRestoreTest>(store,
+                                       fmt::format("SELECT {}{}", kRestoreTestColumns, f.sql),
+                                       f.params, restore_test_from_row);
 }
 
 Result<StatusReport> status(store::Store& store, core::TimePoint now, const Rules& rules) {
@@ -919,12 +924,12 @@ Result<StatusReport> status(store::Store& store, core::TimePoint now, const Rule
       kRunColumns, "{}");
   const std::string last_run_sql = fmt::format(fmt::runtime(runs_sql), "");
   const std::string last_good_sql = fmt::format(fmt::runtime(runs_sql), " AND r.status = 'ok'");
-  const std::string verification_sql = fmt::format(
-      "SELECT {} WHERE v.system_id = ? ORDER BY v.verified_at DESC, v.id DESC LIMIT 1",
-      kVerificationColumns);
-  const std::string test_sql = fmt::format(
-      "SELECT {} WHERE t.system_id = ?{} ORDER BY t.tested_at DESC, t.id DESC LIMIT 1",
-      kRestoreTestColumns, "{}");
+  const std::string verification_sql =
+      fmt::format("SELECT {} WHERE v.system_id = ? ORDER BY v.verified_at DESC, v.id DESC LIMIT 1",
+                  kVerificationColumns);
+  const std::string test_sql =
+      fmt::format("SELECT {} WHERE t.system_id = ?{} ORDER BY t.tested_at DESC, t.id DESC LIMIT 1",
+                  kRestoreTestColumns, "{}");
   const std::string last_test_sql = fmt::format(fmt::runtime(test_sql), "");
   const std::string good_test_sql = fmt::format(fmt::runtime(test_sql), " AND t.result = 'ok'");
 
@@ -945,7 +950,8 @@ Result<StatusReport> status(store::Store& store, core::TimePoint now, const Rule
     auto test = select_first<StoredRestoreTest>(store, last_test_sql, id, restore_test_from_row);
     if (!test) return tl::unexpected(test.error());
     st.last_restore_test = std::move(*test);
-    auto good_test = select_first<StoredRestoreTest>(store, good_test_sql, id, restore_test_from_row);
+    auto good_test =
+        select_first<StoredRestoreTest>(store, good_test_sql, id, restore_test_from_row);
     if (!good_test) return tl::unexpected(good_test.error());
     st.last_good_restore_test = std::move(*good_test);
 

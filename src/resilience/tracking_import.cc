@@ -57,7 +57,8 @@ Status check_depth(std::string_view text, const std::string& name, size_t line_o
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth) {
         std::string pos = core::line_column(text, i);
-        if (line_offset != 0) pos = fmt::format("{}:{}", line_offset, pos.substr(pos.find(':') + 1));
+        if (line_offset != 0)
+          pos = fmt::format("{}:{}", line_offset, pos.substr(pos.find(':') + 1));
         return tl::unexpected(error_at(fmt::format("{}:{}", name, pos),
                                        fmt::format("nested deeper than {} levels", kMaxDepth)));
       }
@@ -155,8 +156,9 @@ class Fields {
 
   // borg 1.x: "2026-11-26T00:59:22.000000", local time of the host, no offset.
   static Result<core::TimePoint> borg_time(const std::string& text, const ImportOptions& options) {
-    const bool has_zone = text.size() > 19 && (text.back() == 'Z' || text.find('+', 19) != std::string::npos ||
-                                               text.find('-', 19) != std::string::npos);
+    const bool has_zone =
+        text.size() > 19 && (text.back() == 'Z' || text.find('+', 19) != std::string::npos ||
+                             text.find('-', 19) != std::string::npos);
     if (has_zone) return core::parse_utc(text);
     auto naive = core::parse_utc(text + "Z");
     if (!naive) return naive;
@@ -290,9 +292,9 @@ Result<std::vector<ParsedRun>> restic_backup_output(std::string_view text,
     last_line = line_no;
     if (*type == "error") {
       const json* err = f.find("error");
-      std::string message = err != nullptr && err->is_object() ? err->value("message", "")
+      std::string message = err != nullptr && err->is_object()   ? err->value("message", "")
                             : err != nullptr && err->is_string() ? err->get<std::string>()
-                                                                  : "";
+                                                                 : "";
       const std::string item = doc->value("item", "");
       errors.push_back(item.empty() ? message : item + ": " + message);
     } else if (*type == "exit_error") {
@@ -308,8 +310,8 @@ Result<std::vector<ParsedRun>> restic_backup_output(std::string_view text,
       auto id = f.string("snapshot_id", false);
       if (!id) return tl::unexpected(id.error());
       if (id->empty()) {
-        return tl::unexpected(error_at(f.where("snapshot_id"),
-                                       "the summary names no snapshot (a dry run?)"));
+        return tl::unexpected(
+            error_at(f.where("snapshot_id"), "the summary names no snapshot (a dry run?)"));
       }
       p.run.snapshot_id = *id;
       auto size = f.integer("total_bytes_processed");
@@ -341,8 +343,9 @@ Result<std::vector<ParsedRun>> restic_backup_output(std::string_view text,
     // status, verbose_status and later message types carry no result.
   }
   if (!summary && errors.empty() && fatal.empty()) {
-    return tl::unexpected(error_at(name, "no summary line: not the output of a finished `restic "
-                                         "backup --json`"));
+    return tl::unexpected(error_at(name,
+                                   "no summary line: not the output of a finished `restic "
+                                   "backup --json`"));
   }
   auto finish = restic_finish_time(file, options);
   if (!finish) return tl::unexpected(finish.error());
@@ -551,7 +554,8 @@ Result<std::vector<ParsedRun>> csv_runs(const std::filesystem::path& file, const
   std::vector<std::string_view> fields;
   auto got = reader->next(fields);
   if (!got) return tl::unexpected(got.error());
-  if (!*got) return tl::unexpected(error_at(name + ":1:1", "empty file: a header line is required"));
+  if (!*got)
+    return tl::unexpected(error_at(name + ":1:1", "empty file: a header line is required"));
   std::vector<Column> columns;
   std::map<Column, size_t> seen;
   for (size_t i = 0; i < fields.size(); ++i) {
@@ -626,10 +630,9 @@ Result<std::vector<ParsedRun>> parse_file(const std::filesystem::path& file, Imp
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) return core::fail(ErrorCode::kIo, "cannot read: " + ec.message(), name);
   if (size > options.max_file_bytes) {
-    return core::fail(ErrorCode::kInvalidInput,
-                      fmt::format("{} bytes, more than the limit of {}", size,
-                                  options.max_file_bytes),
-                      name);
+    return core::fail(
+        ErrorCode::kInvalidInput,
+        fmt::format("{} bytes, more than the limit of {}", size, options.max_file_bytes), name);
   }
   if (format != ImportFormat::kCsv && core::trim(options.system).empty()) {
     return core::fail(ErrorCode::kUsage, "a restic or borg import needs --system");
@@ -726,8 +729,8 @@ Result<ImportSummary> import_runs(store::Store& store, const std::filesystem::pa
     ++per_system[std::string(core::trim(p.run.system))];
   }
   if (summary.created + summary.updated > 0) {
-    std::string object = per_system.size() == 1 ? "system:" + per_system.begin()->first
-                                                 : std::string("systems");
+    std::string object =
+        per_system.size() == 1 ? "system:" + per_system.begin()->first : std::string("systems");
     const json details{{"file", file.filename().string()},
                        {"format", to_string(format)},
                        {"records", summary.records},

@@ -25,7 +25,7 @@ struct DeviceRef {
 };
 // Devices whose criticality is in rules.policy_required_for, in service (not decommissioned
 // or sold), and no backup system names. `with_labels` false: ids only (for counting).
-core::Result<std::vector<DeviceRef>> devices_without_policy(store::Store& store,
-                                                            const Rules& rules, bool with_labels);
+core::Result<std::vector<DeviceRef>> devices_without_policy(store::Store& store, const Rules& rules,
+                                                            bool with_labels);
 
 }  // namespace vigie::resilience::internal

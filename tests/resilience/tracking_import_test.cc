@@ -104,7 +104,8 @@ TEST_P(TrackingImportTest, ResticOutputsImportedOnceWhateverTheOrder) {
   ASSERT_TRUE(second) << second.error().to_string();
   EXPECT_EQ(second->created, 0u);
   EXPECT_EQ(second->updated, 1u);  // sizes and duration the snapshot list lacks
-  for (const char* name : {"restic-backup-1.json", "restic-snapshots.json", "restic-backup-2.json"}) {
+  for (const char* name :
+       {"restic-backup-1.json", "restic-snapshots.json", "restic-backup-2.json"}) {
     auto again = import(Samples::file(name), ImportFormat::kRestic);
     ASSERT_TRUE(again) << again.error().to_string();
     EXPECT_EQ(again->unchanged, again->records) << name;
@@ -213,8 +214,8 @@ TEST_P(TrackingImportTest, BadInputIsRefusedWithItsPositionAndChangesNothing) {
       {"negative size", "", "system,started_at,status,size_bytes\npacs,2026-11-20,ok,-5\n",
        ImportFormat::kCsv, ":2:4", "not a non-negative integer"},
       {"unknown system", "",
-       "system,started_at,status\npacs,2026-11-01,ok\nnowhere,2026-11-02,ok\n",
-       ImportFormat::kCsv, ":3", "no backup system 'nowhere'"},
+       "system,started_at,status\npacs,2026-11-01,ok\nnowhere,2026-11-02,ok\n", ImportFormat::kCsv,
+       ":3", "no backup system 'nowhere'"},
       {"restic line not an object", "", "{\"message_type\":\"status\"}\n[1]\n",
        ImportFormat::kRestic, ":2", "one JSON object per line"},
       {"restic without summary", "", "{\"message_type\":\"status\",\"percent_done\":0.5}\n",

@@ -237,8 +237,8 @@ TEST_P(TrackingTest, RunsOfAnUnknownSystemOrWithBadTimesAreRefused) {
 
 TEST_P(TrackingTest, VerificationsAndRestoreTestsAreIdempotentAndConflictsRefused) {
   set("pacs", Method::kRestic, 24);
-  Verification v{"pacs", "2026-11-21T03:00:00Z", true, "", "restic check --read-data-subset=5%",
-                 "", "cli"};
+  Verification v{"pacs", "2026-11-21T03:00:00Z", true, "", "restic check --read-data-subset=5%", "",
+                 "cli"};
   auto first = record_verification(*store_, v, at(t0()));
   ASSERT_TRUE(first) << first.error().to_string();
   EXPECT_EQ(first->what, Recorded::kCreated);
@@ -340,8 +340,9 @@ TEST_P(TrackingTest, StaleBackupIsRaisedOnceThenClearedByAGoodRun) {
 TEST_P(TrackingTest, OnlyTheLatestVerificationCounts) {
   set("pacs", Method::kRestic, 24);
   run("pacs", "aaaaaaaa", t0());
-  Verification v{"pacs", "2026-11-20T09:00:00Z", false, "", "restic check",
-                 "pack 3e1f: ciphertext verification failed", "cli"};
+  Verification v{"pacs", "2026-11-20T09:00:00Z", false,
+                 "",     "restic check",         "pack 3e1f: ciphertext verification failed",
+                 "cli"};
   ASSERT_TRUE(record_verification(*store_, v, at(t0())));
   auto changes = evaluate(t0() + hours(2));
   ASSERT_TRUE(has(changes.raised, kAlertVerificationFailed, "system:pacs"));
@@ -366,8 +367,15 @@ TEST_P(TrackingTest, RestoreTestIntervalFollowsCriticalityAndPolicy) {
   EXPECT_TRUE(has(changes.raised, kAlertRestoreTestOverdue, "system:pacs"));
   EXPECT_FALSE(has(changes.raised, kAlertRestoreTestOverdue, "system:intranet"));
 
-  RestoreTest t{"pacs", core::format_utc(t0() + hours(2)), "J. Martin", "whole server", "",
-                3600, TestResult::kOk, "", "cli"};
+  RestoreTest t{"pacs",
+                core::format_utc(t0() + hours(2)),
+                "J. Martin",
+                "whole server",
+                "",
+                3600,
+                TestResult::kOk,
+                "",
+                "cli"};
   ASSERT_TRUE(record_restore_test(*store_, t, at(t0())));
   run("pacs", "cccccccc", t0() + days(365));
   changes = evaluate(t0() + days(365));
@@ -382,8 +390,15 @@ TEST_P(TrackingTest, RestoreTestIntervalFollowsCriticalityAndPolicy) {
   p.rpo_hours = 24;
   p.restore_test_days = 30;
   ASSERT_TRUE(set_policy(*store_, {"intranet", 0, std::nullopt, ""}, p, at(t0())));
-  RestoreTest failed{"intranet", core::format_utc(t0() + days(366)), "A. Dupont", "one site",
-                     "", std::nullopt, TestResult::kFailed, "restic: wrong password", "cli"};
+  RestoreTest failed{"intranet",
+                     core::format_utc(t0() + days(366)),
+                     "A. Dupont",
+                     "one site",
+                     "",
+                     std::nullopt,
+                     TestResult::kFailed,
+                     "restic: wrong password",
+                     "cli"};
   ASSERT_TRUE(record_restore_test(*store_, failed, at(t0())));
   Rules rules;
   rules.restore_test_days_critical = 3650;

@@ -69,8 +69,8 @@ std::optional<TestResult> parse_test_result(std::string_view text);
 struct System {
   std::int64_t id = 0;
   std::string name;
-  std::int64_t device_id = 0;               // 0: not an inventory device
-  std::optional<Criticality> criticality;   // as set; nullopt = from the inventory
+  std::int64_t device_id = 0;              // 0: not an inventory device
+  std::optional<Criticality> criticality;  // as set; nullopt = from the inventory
   Criticality effective = Criticality::kStandard;
   std::string description;
   std::string device_label;  // "Siemens Artis zee (life-supporting)" for device systems
@@ -228,11 +228,11 @@ Result<std::vector<StoredRestoreTest>> list_restore_tests(store::Store& store,
 struct SystemStatus {
   System system;
   std::optional<Policy> policy;
-  std::optional<StoredRun> last_run;        // the newest run, whatever its status
-  std::optional<StoredRun> last_good_run;   // the newest run with status ok
+  std::optional<StoredRun> last_run;       // the newest run, whatever its status
+  std::optional<StoredRun> last_good_run;  // the newest run with status ok
   std::optional<double> last_good_age_hours;
-  std::string backup_due_at;                // last good start + RPO ("" without RPO or run)
-  bool backup_overdue = false;              // no good run, or the last is older than the RPO
+  std::string backup_due_at;    // last good start + RPO ("" without RPO or run)
+  bool backup_overdue = false;  // no good run, or the last is older than the RPO
   std::optional<StoredVerification> last_verification;
   std::optional<StoredRestoreTest> last_restore_test;       // newest, whatever its result
   std::optional<StoredRestoreTest> last_good_restore_test;  // newest with result ok
