@@ -296,7 +296,7 @@ Result<std::vector<ParsedRun>> restic_backup_output(std::string_view text,
                             : err != nullptr && err->is_string() ? err->get<std::string>()
                                                                  : "";
       const std::string item = doc->value("item", "");
-      errors.push_back(item.empty() ? message : item + ": " + message);
+      errors.push_back(item.empty() ? message : fmt::format("{}: {}", item, message));
     } else if (*type == "exit_error") {
       fatal = doc->value("message", "restic failed");
     } else if (*type == "summary") {
