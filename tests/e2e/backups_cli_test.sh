@@ -40,7 +40,9 @@ jq -e --argjson d "$device" 'length == 3 and
          .policy.rpo_hours == 24 and (.policy.targets | length) == 2) and
   (.[] | select(.name == "ventilator-\($d)") | .criticality == "critical" and .device_id == $d)' \
   "$work/policies.json" >/dev/null || fail "policies: $(cat "$work/policies.json")"
-vigie backups policies | grep -q "^pacs .*restic" || fail "policies table"
+# (Tables go through a file: grep -q would stop reading early and pipefail see SIGPIPE.)
+vigie backups policies >"$work/policies.txt"
+grep -q "^pacs .*restic" "$work/policies.txt" || fail "policies table"
 refused 1 "needs an RPO" -- backups policy set lab-server --method restic
 refused 1 "no device 999999" -- backups policy set ghost --device 999999 --method none
 refused 2 "--method" -- backups policy set lab-server --method floppy --rpo-hours 1
@@ -80,7 +82,8 @@ jq -e '(.systems[] | select(.name == "pacs") | .backup_overdue == false and
        (.systems[] | select(.name == "steriline") | .backup_overdue == true and
         .last_run.status == "failed") and .devices_without_policy > 100' "$work/status.json" \
   >/dev/null || fail "status: $(jq -c '.systems' "$work/status.json")"
-vigie backups status | grep -q "^steriline .*LATE" || fail "status table"
+vigie backups status >"$work/status.txt"
+grep -q "^steriline .*LATE" "$work/status.txt" || fail "status table"
 
 # Alerts raised, and cleared as the work is done.
 vigie backups alerts --evaluate --json >"$work/alerts.json"
@@ -108,7 +111,8 @@ jq -e '([.cleared[] | .kind] | sort) == ["backup.restore_test_overdue", "backup.
 vigie backups restore-tests pacs --json | jq -e '.[0].restore_seconds == 2520 and .[0].result == "ok"' \
   >/dev/null || fail "restore tests"
 vigie backups verifications --json | jq -e 'length == 2' >/dev/null || fail "verifications"
-vigie backups alerts | grep -q "backup.stale .*system:steriline" || fail "alerts table"
+vigie backups alerts >"$work/alerts.txt"
+grep -q "backup.stale .*system:steriline" "$work/alerts.txt" || fail "alerts table"
 
 # Every change is in the audit log, and the chain holds.
 db="$work/home/vigie.db"
