@@ -41,6 +41,17 @@ Apply days_into(std::int64_t Config::*field) {
   };
 }
 
+// Days between two events, 0 meaning "never required".
+Apply interval_into(std::int64_t Config::*field) {
+  return [field](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::int64_t>();
+    if (!n.is_integer() || !v) return "expected an integer";
+    if (*v < 0 || *v > 3650) return "a number of days between 0 and 3650";
+    c.*field = *v;
+    return "";
+  };
+}
+
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> kRules = {
       {{"store.url", "string", "\"sqlite:vigie.db\"",
@@ -113,6 +124,39 @@ const std::vector<KeyRule>& rules() {
         "DNS server that resolves the names bound to site roles, as \"IPv4:port\"; empty for the "
         "system's resolvers (/etc/resolv.conf)."},
        string_into(&Config::netpolicy_dns_server)},
+      {{"backups.restore_test_days_critical", "integer", "365",
+        "Days between successful restore tests of a critical system (life-supporting and "
+        "diagnostic devices, or systems marked critical); 0 for none. The French CaRE "
+        "programme asks for at least one restore test of a critical system."},
+       interval_into(&Config::backups_restore_test_days_critical)},
+      {{"backups.restore_test_days_important", "integer", "730",
+        "Days between successful restore tests of a system marked important; 0 for none."},
+       interval_into(&Config::backups_restore_test_days_important)},
+      {{"backups.restore_test_days_standard", "integer", "0",
+        "Days between successful restore tests of other systems; 0 for none required."},
+       interval_into(&Config::backups_restore_test_days_standard)},
+      {{"backups.policy_required_for", "string", "\"life-supporting,diagnostic\"",
+        "Inventory criticalities (comma-separated) whose devices must have a backup policy, "
+        "possibly method \"none\"; an alert names each device without one. Empty: no such "
+        "alert."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::string>();
+         if (!n.is_string() || !v) return "expected a string";
+         std::string_view rest = *v;
+         while (!rest.empty()) {
+           const size_t comma = rest.find(',');
+           std::string_view item = rest.substr(0, comma);
+           while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+           while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+           if (!item.empty() && item != "life-supporting" && item != "diagnostic" &&
+               item != "other") {
+             return "expected criticalities among life-supporting, diagnostic, other";
+           }
+           rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+         }
+         c.backups_policy_required_for = *v;
+         return "";
+       }},
   };
   return kRules;
 }

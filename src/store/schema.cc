@@ -309,6 +309,101 @@ CREATE TABLE scheduled_jobs (
   runs BIGINT NOT NULL DEFAULT 0,
   failures BIGINT NOT NULL DEFAULT 0
 );
+// Backup tracking (resilience): the systems whose backups Vigie follows (inventory devices or
+// named systems such as a PACS server, or Vigie itself), one policy each, the runs, the
+// verifications and the restore tests people record or import, and a generic table of alerts
+// (one open alert per kind and object). A run's `run_key` is its natural key (the snapshot id,
+// else "@" and its start time), so that importing the same output twice stores it once.
+constexpr std::string_view kBackupTracking = R"sql(
+CREATE TABLE backup_systems (
+  id {pk},
+  name TEXT NOT NULL,
+  name_norm TEXT NOT NULL UNIQUE,
+  device_id BIGINT UNIQUE REFERENCES devices(id) ON DELETE SET NULL,
+  criticality TEXT
+    CHECK (criticality IS NULL OR criticality = 'critical' OR criticality = 'important'
+           OR criticality = 'standard'),
+  description TEXT,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE backup_policies (
+  system_id BIGINT PRIMARY KEY REFERENCES backup_systems(id) ON DELETE CASCADE,
+  method TEXT NOT NULL
+    CHECK (method = 'restic' OR method = 'borg' OR method = 'vendor-tool'
+           OR method = 'vm-snapshot' OR method = 'tape' OR method = 'database-dump'
+           OR method = 'replication' OR method = 'manual' OR method = 'other'
+           OR method = 'none'),
+  rpo_hours INTEGER CHECK (rpo_hours IS NULL OR rpo_hours BETWEEN 1 AND 87600),
+  schedule TEXT,
+  retention TEXT,
+  targets TEXT NOT NULL,
+  offsite INTEGER NOT NULL CHECK (offsite = 0 OR offsite = 1),
+  immutable INTEGER NOT NULL CHECK (immutable = 0 OR immutable = 1),
+  checked_by TEXT,
+  restore_test_days INTEGER CHECK (restore_test_days IS NULL OR restore_test_days BETWEEN 0 AND 3650),
+  notes TEXT,
+  updated_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  CHECK (method = 'none' OR rpo_hours IS NOT NULL)
+);
+CREATE TABLE backup_runs (
+  id {pk},
+  system_id BIGINT NOT NULL REFERENCES backup_systems(id) ON DELETE CASCADE,
+  run_key TEXT NOT NULL,
+  snapshot_id TEXT,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  status TEXT NOT NULL CHECK (status = 'ok' OR status = 'warning' OR status = 'failed'),
+  size_bytes BIGINT,
+  added_bytes BIGINT,
+  files BIGINT,
+  duration_ms BIGINT,
+  source TEXT NOT NULL,
+  detail TEXT,
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  UNIQUE (system_id, run_key)
+);
+CREATE INDEX backup_runs_system_started ON backup_runs (system_id, started_at);
+CREATE TABLE backup_verifications (
+  id {pk},
+  system_id BIGINT NOT NULL REFERENCES backup_systems(id) ON DELETE CASCADE,
+  verified_at TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status = 'ok' OR status = 'failed'),
+  snapshot_id TEXT,
+  scope TEXT,
+  detail TEXT,
+  source TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  UNIQUE (system_id, verified_at)
+);
+CREATE TABLE restore_tests (
+  id {pk},
+  system_id BIGINT NOT NULL REFERENCES backup_systems(id) ON DELETE CASCADE,
+  tested_at TEXT NOT NULL,
+  tested_by TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  snapshot_id TEXT,
+  restore_seconds BIGINT CHECK (restore_seconds IS NULL OR restore_seconds >= 0),
+  result TEXT NOT NULL CHECK (result = 'ok' OR result = 'partial' OR result = 'failed'),
+  detail TEXT,
+  source TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  recorded_by TEXT NOT NULL,
+  UNIQUE (system_id, tested_at)
+);
+CREATE TABLE alerts (
+  id {pk},
+  kind TEXT NOT NULL,
+  object TEXT NOT NULL,
+  severity TEXT NOT NULL CHECK (severity = 'critical' OR severity = 'warning'),
+  message TEXT NOT NULL,
+  raised_at TEXT NOT NULL,
+  cleared_at TEXT
+);
+CREATE UNIQUE INDEX alerts_open ON alerts (kind, object) WHERE cleared_at IS NULL;
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -319,6 +414,8 @@ constexpr Migration kMigrations[] = {
      "conformance",
      kNetpolicy},
     {4, "audit log", kAudit},
+    {5, "backup tracking: systems, policies, runs, verifications, restore tests, alerts",
+     kBackupTracking},
     {9, "scheduled jobs of vigied", kScheduler},
 };
 

@@ -31,6 +31,12 @@ struct Config {
   std::int64_t deadline_days_unscored = 30;
   // netpolicy.dns_server: "IPv4:port" resolving the site roles' DNS names; empty = system.
   std::string netpolicy_dns_server;
+  // Backup tracking: days between successful restore tests by system criticality (0 = none
+  // required), and the inventory criticalities whose devices must have a backup policy.
+  std::int64_t backups_restore_test_days_critical = 365;
+  std::int64_t backups_restore_test_days_important = 730;
+  std::int64_t backups_restore_test_days_standard = 0;
+  std::string backups_policy_required_for = "life-supporting,diagnostic";
 };
 
 struct ConfigKey {
