@@ -309,6 +309,8 @@ CREATE TABLE scheduled_jobs (
   runs BIGINT NOT NULL DEFAULT 0,
   failures BIGINT NOT NULL DEFAULT 0
 );
+)sql";
+
 // Backup tracking (resilience): the systems whose backups Vigie follows (inventory devices or
 // named systems such as a PACS server, or Vigie itself), one policy each, the runs, the
 // verifications and the restore tests people record or import, and a generic table of alerts
