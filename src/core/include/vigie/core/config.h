@@ -31,11 +31,20 @@ struct Config {
   std::int64_t deadline_days_unscored = 30;
   // netpolicy.dns_server: "IPv4:port" resolving the site roles' DNS names; empty = system.
   std::string netpolicy_dns_server;
+  // backup.*: Vigie's own backups through restic (docs/resilience-backup.md).
+  std::vector<std::string> backup_repositories;
+  std::string backup_password_file = "backup/restic.password";
+  std::string backup_rest_credentials_file;
+  std::string backup_cacert;
+  std::string backup_check_subset = "5%";
+  std::string backup_staging_dir = "backup/staging";
+  std::int64_t backup_interval_hours = 24;
+  std::string backup_retention;
 };
 
 struct ConfigKey {
   std::string name;           // dotted: "server.port"
-  std::string type;           // "string", "integer", "boolean"
+  std::string type;           // "string", "integer", "boolean", "array of strings"
   std::string default_value;  // as written in TOML
   std::string doc;
 };
