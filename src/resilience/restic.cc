@@ -234,8 +234,8 @@ Status Restic::unlock() const {
   auto out = run({"unlock"}, {});
   if (!out) return tl::unexpected(out.error());
   if (out->exit_code != 0 || out->signal != 0) {
-    return tl::unexpected(classify(out->exit_code, out->signal, out->stderr_text)
-                              .to_error("cannot remove stale locks"));
+    return tl::unexpected(
+        classify(out->exit_code, out->signal, out->stderr_text).to_error("cannot open"));
   }
   return {};
 }
@@ -287,7 +287,8 @@ Result<BackupSummary> Restic::backup(const std::filesystem::path& dir,
 }
 
 Result<std::vector<Snapshot>> Restic::snapshots(const std::vector<std::string>& tags) const {
-  std::vector<std::string> args{"snapshots", "--json"};
+  // Listing needs no lock: it works beside a stale or an exclusive lock, and on a read-only copy.
+  std::vector<std::string> args{"--no-lock", "snapshots", "--json"};
   if (!tags.empty()) {
     // One --tag with a comma list: snapshots carrying all of them.
     std::string all;

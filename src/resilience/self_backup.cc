@@ -564,7 +564,8 @@ Result<BackupRun> SelfBackup::run(const RunOptions& options) {
   // URL changes nothing. restic's stale locks (a run killed earlier) are cleared on the way.
   std::vector<const Restic*> targets;
   for (const auto& r : *repos) {
-    auto probe = r.probe();
+    // `restic unlock` opens the repository as `cat config` would: one key derivation, not two.
+    auto probe = r.unlock();
     if (!probe) {
       if (options.skip_unreachable && probe.error().code == ErrorCode::kUnavailable) {
         RepositoryRun skipped;
@@ -576,7 +577,6 @@ Result<BackupRun> SelfBackup::run(const RunOptions& options) {
       }
       return tl::unexpected(probe.error());
     }
-    VIGIE_TRY(r.unlock());
     targets.push_back(&r);
   }
   if (targets.empty()) {

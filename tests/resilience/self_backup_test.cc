@@ -23,6 +23,7 @@ class SelfBackupTest : public ::testing::TestWithParam<std::string> {
     home_ = dir_ / "home";
     fs::create_directories(home_ / "tls");
     fs::create_directories(home_ / "documents");
+    fs::create_directories(home_ / "backup");
     url_ = vigie::testing::fresh_store_url(GetParam(), dir_);
     auto s = store::Store::open(url_);
     ASSERT_TRUE(s) << s.error().to_string();
@@ -220,6 +221,7 @@ TEST(SelfBackupForgery, ForgedSnapshotFailsTheRestoreTest) {
   auto opened = store::Store::open(url);
   ASSERT_TRUE(opened);
   auto& store = *opened;
+  fs::create_directories(home / "backup");
   ASSERT_TRUE(core::write_file_durably(home / "backup" / "restic.password", "pw\n"));
   core::Config config;
   config.backup_repositories = {(dir / "repo").string()};
