@@ -53,7 +53,8 @@ BackupCommands::BackupCommands(CLI::App& app) {
                  "Still back up to the reachable repositories when one cannot be reached");
   run_->add_flag("--json", json_, "The result as one JSON document");
   verify_ = backup->add_subcommand("verify", "restic check of every repository");
-  verify_->add_option("--subset", subset_, "Data read back: N% or n/t (default backup.check_subset)");
+  verify_->add_option("--subset", subset_,
+                      "Data read back: N% or n/t (default backup.check_subset)");
   verify_->add_flag("--json", json_, "The result as one JSON document");
   restore_test_ = backup->add_subcommand(
       "restore-test", "Restore the latest snapshot aside, verify it, compare with the live store");
@@ -120,11 +121,10 @@ int BackupCommands::backup(AppContext& ctx) const {
                              c.audit_ok ? "" : " (CHAIN BROKEN: " + c.audit_problem + ")",
                              c.files.size());
     for (const auto& r : run->repositories) {
-      std::cout << fmt::format("{:<11} {}  snapshot {}  added {}  {:.1f} s{}\n",
-                               res::to_string(r.status), r.repository,
-                               r.snapshot_id.empty() ? "-" : r.snapshot_id,
-                               megabytes(r.bytes_added), r.seconds,
-                               r.error.empty() ? "" : "\n            " + r.error);
+      std::cout << fmt::format(
+          "{:<11} {}  snapshot {}  added {}  {:.1f} s{}\n", res::to_string(r.status), r.repository,
+          r.snapshot_id.empty() ? "-" : r.snapshot_id, megabytes(r.bytes_added), r.seconds,
+          r.error.empty() ? "" : "\n            " + r.error);
     }
   }
   return run->ok() ? 0 : 1;
@@ -192,10 +192,11 @@ int BackupCommands::restore_test(AppContext& ctx) const {
     std::cout << fmt::format("restore test of snapshot {} ({}) from {}: {}\n", t->snapshot_id,
                              t->snapshot_time, t->repository, t->passed ? "PASSED" : "FAILED");
     for (const auto& f : t->failures) std::cout << "  failure: " << f << "\n";
-    std::cout << fmt::format("  restored in {:.1f} s (whole test {:.1f} s); audit log {} entries, "
-                             "head {}\n",
-                             t->restore_seconds, t->seconds, t->restored_audit_entries,
-                             t->restored_audit_head.substr(0, 16));
+    std::cout << fmt::format(
+        "  restored in {:.1f} s (whole test {:.1f} s); audit log {} entries, "
+        "head {}\n",
+        t->restore_seconds, t->seconds, t->restored_audit_entries,
+        t->restored_audit_head.substr(0, 16));
     std::cout << fmt::format("  since the snapshot: {} audit entries in the live log\n",
                              t->live_audit_entries);
     for (const auto& d : t->live_drift) std::cout << "  live drift: " << d << "\n";

@@ -85,14 +85,22 @@ struct Restic::Outcome {
 
 std::string_view to_string(ResticFailure failure) {
   switch (failure) {
-    case ResticFailure::kCannotRun: return "cannot run restic";
-    case ResticFailure::kNoRepository: return "no repository";
-    case ResticFailure::kWrongPassword: return "wrong password";
-    case ResticFailure::kLocked: return "locked";
-    case ResticFailure::kUnreachable: return "unreachable";
-    case ResticFailure::kRefused: return "refused by the server";
-    case ResticFailure::kInterrupted: return "interrupted";
-    case ResticFailure::kFatal: return "failed";
+    case ResticFailure::kCannotRun:
+      return "cannot run restic";
+    case ResticFailure::kNoRepository:
+      return "no repository";
+    case ResticFailure::kWrongPassword:
+      return "wrong password";
+    case ResticFailure::kLocked:
+      return "locked";
+    case ResticFailure::kUnreachable:
+      return "unreachable";
+    case ResticFailure::kRefused:
+      return "refused by the server";
+    case ResticFailure::kInterrupted:
+      return "interrupted";
+    case ResticFailure::kFatal:
+      return "failed";
   }
   return "failed";
 }
@@ -101,13 +109,23 @@ core::Error ResticError::to_error(std::string_view doing) const {
   ErrorCode code = ErrorCode::kIo;
   switch (failure) {
     case ResticFailure::kCannotRun:
-    case ResticFailure::kUnreachable: code = ErrorCode::kUnavailable; break;
-    case ResticFailure::kNoRepository: code = ErrorCode::kNotFound; break;
+    case ResticFailure::kUnreachable:
+      code = ErrorCode::kUnavailable;
+      break;
+    case ResticFailure::kNoRepository:
+      code = ErrorCode::kNotFound;
+      break;
     case ResticFailure::kWrongPassword:
-    case ResticFailure::kRefused: code = ErrorCode::kInvalidInput; break;
-    case ResticFailure::kLocked: code = ErrorCode::kConflict; break;
+    case ResticFailure::kRefused:
+      code = ErrorCode::kInvalidInput;
+      break;
+    case ResticFailure::kLocked:
+      code = ErrorCode::kConflict;
+      break;
     case ResticFailure::kInterrupted:
-    case ResticFailure::kFatal: code = ErrorCode::kIo; break;
+    case ResticFailure::kFatal:
+      code = ErrorCode::kIo;
+      break;
   }
   return core::Error{code, fmt::format("{}: {}: {}", doing, to_string(failure), message),
                      fmt::format("restic repository {}", repository)};
@@ -126,9 +144,9 @@ ResticError Restic::classify(int exit_code, int signal, std::string_view stderr_
   } else if (exit_code == 11 || contains(stderr_text, "already locked")) {
     e.failure = ResticFailure::kLocked;
   } else if (contains(stderr_text, "connection refused") || contains(stderr_text, "no such host") ||
-             contains(stderr_text, "i/o timeout") || contains(stderr_text, "network is unreachable") ||
-             contains(stderr_text, "x509:") || contains(stderr_text, "tls:") ||
-             contains(stderr_text, "connection reset")) {
+             contains(stderr_text, "i/o timeout") ||
+             contains(stderr_text, "network is unreachable") || contains(stderr_text, "x509:") ||
+             contains(stderr_text, "tls:") || contains(stderr_text, "connection reset")) {
     e.failure = ResticFailure::kUnreachable;
   } else if (contains(stderr_text, "403 Forbidden") || contains(stderr_text, "401 Unauthorized")) {
     e.failure = ResticFailure::kRefused;
@@ -240,10 +258,9 @@ Status Restic::unlock() const {
   return {};
 }
 
-Result<BackupSummary> Restic::backup(const std::filesystem::path& dir,
-                                     const std::vector<std::string>& tags,
-                                     const std::function<void(const BackupProgress&)>& progress)
-    const {
+Result<BackupSummary> Restic::backup(
+    const std::filesystem::path& dir, const std::vector<std::string>& tags,
+    const std::function<void(const BackupProgress&)>& progress) const {
   std::vector<std::string> args{"backup", "--json"};
   for (const auto& t : tags) {
     args.emplace_back("--tag");
@@ -303,8 +320,8 @@ Result<std::vector<Snapshot>> Restic::snapshots(const std::vector<std::string>& 
   });
   if (!out) return tl::unexpected(out.error());
   if (out->exit_code != 0 || out->signal != 0) {
-    return tl::unexpected(classify(out->exit_code, out->signal, out->stderr_text)
-                              .to_error("cannot list snapshots"));
+    return tl::unexpected(
+        classify(out->exit_code, out->signal, out->stderr_text).to_error("cannot list snapshots"));
   }
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_array()) {

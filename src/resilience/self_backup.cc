@@ -31,8 +31,8 @@ using core::ErrorCode;
 using nlohmann::json;
 
 constexpr std::string_view kStoreDir = "store";
-constexpr std::string_view kHomeDir = "home";          // files of the home, same layout
-constexpr std::string_view kOutsideDir = "external";   // files configured outside the home
+constexpr std::string_view kHomeDir = "home";         // files of the home, same layout
+constexpr std::string_view kOutsideDir = "external";  // files configured outside the home
 constexpr std::string_view kCheckpointFile = "checkpoint.json";
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -190,9 +190,10 @@ Result<std::vector<std::string>> pg_environment(const std::vector<PgParam>& para
     if (it != kEnv.end()) {
       env.push_back(it->second + "=" + p.value);
     } else if (p.keyword != "fallback_application_name") {
-      return core::fail(ErrorCode::kInvalidInput,
-                        fmt::format("the URL parameter '{}' cannot be passed to pg_dump", p.keyword),
-                        "store.url");
+      return core::fail(
+          ErrorCode::kInvalidInput,
+          fmt::format("the URL parameter '{}' cannot be passed to pg_dump", p.keyword),
+          "store.url");
     }
   }
   return env;
@@ -360,10 +361,10 @@ Status snapshot_postgres(store::Store& live, const std::string& url, const fs::p
   const std::string snapshot = rows->front().text(0);
   c.pg_schema = rows->front().text(1);
   VIGIE_TRY(fill_store_state(live, c));
-  VIGIE_TRY(run_pg_tool({"pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                         "--snapshot=" + snapshot, "--schema=" + c.pg_schema,
-                         "--file=" + file.string()},
-                        *env, "pg_dump of the store"));
+  VIGIE_TRY(
+      run_pg_tool({"pg_dump", "--format=custom", "--no-owner", "--no-privileges",
+                   "--snapshot=" + snapshot, "--schema=" + c.pg_schema, "--file=" + file.string()},
+                  *env, "pg_dump of the store"));
   c.store_file = fmt::format("{}/vigie.pgdump", kStoreDir);
   return {};  // the transaction only read: rolled back when `tx` ends
 }
@@ -429,10 +430,14 @@ bool is_repository_missing(const core::Error& e) { return e.code == ErrorCode::k
 
 std::string_view to_string(RepositoryStatus status) {
   switch (status) {
-    case RepositoryStatus::kOk: return "ok";
-    case RepositoryStatus::kIncomplete: return "incomplete";
-    case RepositoryStatus::kFailed: return "failed";
-    case RepositoryStatus::kSkipped: return "skipped";
+    case RepositoryStatus::kOk:
+      return "ok";
+    case RepositoryStatus::kIncomplete:
+      return "incomplete";
+    case RepositoryStatus::kFailed:
+      return "failed";
+    case RepositoryStatus::kSkipped:
+      return "skipped";
   }
   return "failed";
 }
@@ -712,8 +717,8 @@ class RestoredStore {
   ~RestoredStore() {
     store.reset();
     if (!scratch_db.empty()) {
-      (void)pg_admin(admin, fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                                        quote_ident(scratch_db)));
+      (void)pg_admin(
+          admin, fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(scratch_db)));
     }
   }
   std::unique_ptr<store::Store> store;
@@ -743,8 +748,8 @@ Status open_restored(store::Store& live, const std::string& live_url, const Chec
   out.scratch_db = db;
   auto scratch = with_dbname(*params, db);
   // A new database has an empty "public" schema; the dump creates its schema itself.
-  VIGIE_TRY(pg_admin(scratch,
-                     fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(c.pg_schema))));
+  VIGIE_TRY(
+      pg_admin(scratch, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(c.pg_schema))));
   auto env = pg_environment(scratch);
   if (!env) return tl::unexpected(env.error());
   VIGIE_TRY(run_pg_tool({"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
@@ -832,15 +837,16 @@ Result<RestoreTest> SelfBackup::restore_test(const Requester& requester,
     t.restored_audit_entries = now.audit_entries;
     t.restored_audit_head = now.audit_head;
     if (now.schema_version != c.schema_version) {
-      fail_test(fmt::format("schema version {} restored, {} in the checkpoint",
-                            now.schema_version, c.schema_version));
+      fail_test(fmt::format("schema version {} restored, {} in the checkpoint", now.schema_version,
+                            c.schema_version));
     }
     if (!now.audit_ok) fail_test("audit chain of the restored store: " + now.audit_problem);
     if (now.audit_entries != c.audit_entries || now.audit_head != c.audit_head) {
-      fail_test(fmt::format("audit log restored with {} entries (head {}), the checkpoint says {} "
-                            "(head {})",
-                            now.audit_entries, now.audit_head.substr(0, 16), c.audit_entries,
-                            c.audit_head.substr(0, 16)));
+      fail_test(
+          fmt::format("audit log restored with {} entries (head {}), the checkpoint says {} "
+                      "(head {})",
+                      now.audit_entries, now.audit_head.substr(0, 16), c.audit_entries,
+                      c.audit_head.substr(0, 16)));
     }
     for (const auto& [name, count] : c.tables) {
       TableComparison row{name, count, -1, -1};
@@ -888,8 +894,8 @@ Result<RestoreTest> SelfBackup::restore_test(const Requester& requester,
       if (!n) return tl::unexpected(n.error());
       row.live = *n;
       if (row.live != row.checkpoint) {
-        t.live_drift.push_back(fmt::format("{}: {:+} rows since the snapshot", row.table,
-                                           row.live - row.checkpoint));
+        t.live_drift.push_back(
+            fmt::format("{}: {:+} rows since the snapshot", row.table, row.live - row.checkpoint));
       }
       if (row.table == "audit_log") t.live_audit_entries = row.live - c.audit_entries;
     }
@@ -920,8 +926,11 @@ std::string checkpoint_json(const Checkpoint& c) {
             {"store_file", c.store_file},
             {"pg_schema", c.pg_schema},
             {"schema_version", c.schema_version},
-            {"audit", {{"entries", c.audit_entries}, {"head", c.audit_head}, {"ok", c.audit_ok},
-                       {"problem", c.audit_problem}}},
+            {"audit",
+             {{"entries", c.audit_entries},
+              {"head", c.audit_head},
+              {"ok", c.audit_ok},
+              {"problem", c.audit_problem}}},
             {"tables", c.tables},
             {"files", files}};
   return j.dump(2) + "\n";

@@ -11,8 +11,8 @@ work=$(mktemp -d)
 rclone_pid=""
 forget_pid=""
 cleanup() {
-  [ -n "$forget_pid" ] && kill -9 "$forget_pid" 2>/dev/null || true
-  [ -n "$rclone_pid" ] && kill "$rclone_pid" 2>/dev/null && wait "$rclone_pid" 2>/dev/null || true
+  if [ -n "$forget_pid" ]; then kill -9 "$forget_pid" 2>/dev/null || true; fi
+  if [ -n "$rclone_pid" ]; then kill "$rclone_pid" 2>/dev/null || true; wait "$rclone_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,7 +77,7 @@ kill -9 "$forget_pid"
 wait "$forget_pid" 2>/dev/null || true
 forget_pid=""
 # A direct DELETE of a snapshot file is refused too.
-snap=$(ls "$work/backup-host/vigie/snapshots" | head -n 1)
+snap=$(find "$work/backup-host/vigie/snapshots" -type f -printf "%f\n" | head -n 1)
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -u "vigie:$rest_password" "$url/vigie/snapshots/$snap")
 [ "$code" = 403 ] || fail "DELETE of a snapshot answered $code"
 unset RESTIC_REPOSITORY
@@ -85,7 +85,7 @@ unset RESTIC_REPOSITORY
 vigie backup snapshots --json >"$work/after.json"
 [ "$(jq '.[1].snapshots | map(.id)' "$work/after.json")" = "$(jq '.[1].snapshots | map(.id)' "$work/before.json")" ] ||
   fail "snapshots changed: $(cat "$work/after.json")"
-[ "$(ls "$work/backup-host/vigie/snapshots" | wc -l)" = 2 ] || fail "snapshot files deleted on the server"
+[ "$(find "$work/backup-host/vigie/snapshots" -type f | wc -l)" = 2 ] || fail "snapshot files deleted on the server"
 
 # The locks the killed forget left are stale: verify clears them and checks all the data.
 vigie backup verify --subset 100% --json >"$work/verify.json" 2>"$work/verify.err" ||

@@ -44,10 +44,10 @@ class SelfBackupTest : public ::testing::TestWithParam<std::string> {
     for (int i = 0; i < n; ++i) {
       const std::string name = "site-" + std::to_string(next_++);
       const store::Value row[] = {name, name, std::string("2026-11-25T10:00:00.000Z")};
-      ASSERT_TRUE(store_->execute(
-          "INSERT INTO sites (id, name, name_norm, created_at) VALUES "
-          "((SELECT COALESCE(MAX(id), 0) + 1 FROM sites), ?, ?, ?)",
-          row));
+      ASSERT_TRUE(
+          store_->execute("INSERT INTO sites (id, name, name_norm, created_at) VALUES "
+                          "((SELECT COALESCE(MAX(id), 0) + 1 FROM sites), ?, ?, ?)",
+                          row));
       auto id = audit::append(*store_, {"biomed", "site.add", name, "test", "{}"},
                               "2026-11-25T10:00:00.000Z");
       ASSERT_TRUE(id) << id.error().to_string();
@@ -123,8 +123,8 @@ TEST_P(SelfBackupTest, BackupRestoresAndPassesTheRestoreTest) {
   auto listed = b.snapshots();
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->front().second.size(), 1U);
-  auto actions = store_->query(
-      "SELECT action FROM audit_log WHERE action LIKE 'backup.%' ORDER BY id");
+  auto actions =
+      store_->query("SELECT action FROM audit_log WHERE action LIKE 'backup.%' ORDER BY id");
   ASSERT_TRUE(actions);
   std::vector<std::string> seen;
   for (const auto& r : *actions) seen.push_back(r.text(0));
@@ -209,8 +209,7 @@ TEST_P(SelfBackupTest, WrongPasswordIsNamed) {
   EXPECT_EQ(run.error().where, "restic repository " + (dir_ / "repo").string());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SelfBackupTest,
-                         ::testing::ValuesIn(vigie::testing::backends()));
+INSTANTIATE_TEST_SUITE_P(Backends, SelfBackupTest, ::testing::ValuesIn(vigie::testing::backends()));
 
 // A snapshot forged by someone who holds the repository password (the store edited, the
 // checkpoint left alone) is caught: the file's SHA-256 and the audit chain both disagree.
@@ -250,8 +249,7 @@ TEST(SelfBackupForgery, ForgedSnapshotFailsTheRestoreTest) {
   ASSERT_TRUE(test) << test.error().to_string();
   EXPECT_FALSE(test->passed);
   const std::string failures = ::testing::PrintToString(test->failures);
-  EXPECT_NE(failures.find("store/vigie.db: content differs from the checkpoint"),
-            std::string::npos)
+  EXPECT_NE(failures.find("store/vigie.db: content differs from the checkpoint"), std::string::npos)
       << failures;
   EXPECT_NE(failures.find("audit chain of the restored store: entry 1"), std::string::npos)
       << failures;
@@ -269,7 +267,8 @@ TEST(ResticClassify, FailuresFromExitCodesAndMessages) {
   };
   const Case cases[] = {
       {1, 0,
-       "Fatal: unable to open config file: client.Head: Head \"http://u:***@127.0.0.1:1/x/config\": "
+       "Fatal: unable to open config file: client.Head: Head "
+       "\"http://u:***@127.0.0.1:1/x/config\": "
        "dial tcp 127.0.0.1:1: connect: connection refused\nIs there a repository at the following "
        "location?\nrest:http://u:***@127.0.0.1:1/x/\n",
        ResticFailure::kUnreachable, "unable to open config file"},

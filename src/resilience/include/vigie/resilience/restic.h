@@ -26,8 +26,8 @@ using core::Status;
 // "sftp:..."). REST credentials are kept apart, in a file holding "user:password", and put into
 // the URL only in the child's environment.
 struct ResticRepository {
-  std::string location;                     // without credentials: safe to print
-  std::filesystem::path credentials_file;   // "user:password" for rest: URLs; empty: none
+  std::string location;                    // without credentials: safe to print
+  std::filesystem::path credentials_file;  // "user:password" for rest: URLs; empty: none
 };
 
 // What every restic call of one Vigie installation shares.
@@ -68,9 +68,9 @@ struct BackupSummary {
   std::int64_t files_unmodified = 0;
   std::int64_t files_processed = 0;
   std::int64_t bytes_processed = 0;
-  std::int64_t bytes_added = 0;  // what this run really added to the repository
-  double seconds = 0;            // restic's own total_duration
-  bool incomplete = false;       // exit 3: a snapshot, but some files could not be read
+  std::int64_t bytes_added = 0;         // what this run really added to the repository
+  double seconds = 0;                   // restic's own total_duration
+  bool incomplete = false;              // exit 3: a snapshot, but some files could not be read
   std::vector<std::string> unreadable;  // the files restic reported (exit 3)
 };
 
@@ -112,10 +112,9 @@ class Restic {
   Status unlock() const;
   // Backs up the contents of `dir` (restic runs inside it: the snapshot's root is `dir`'s
   // content), with `tags`. Exit 3 gives a summary with `incomplete` set, not an error.
-  Result<BackupSummary> backup(const std::filesystem::path& dir,
-                               const std::vector<std::string>& tags,
-                               const std::function<void(const BackupProgress&)>& progress = {})
-      const;
+  Result<BackupSummary> backup(
+      const std::filesystem::path& dir, const std::vector<std::string>& tags,
+      const std::function<void(const BackupProgress&)>& progress = {}) const;
   // The snapshots carrying every tag of `tags`, oldest first.
   Result<std::vector<Snapshot>> snapshots(const std::vector<std::string>& tags = {}) const;
   // `restic check`, reading `subset` of the data ("5%", "1/10"; "" reads none).

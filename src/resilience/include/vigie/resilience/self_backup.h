@@ -39,10 +39,10 @@ Result<BackupSettings> backup_settings(const core::Config& config,
 // What a backup takes besides the store.
 struct BackupSources {
   std::filesystem::path home;
-  std::string store_url;                        // resolved (store::resolve_url)
-  std::filesystem::path config_file;            // vigie.toml
-  std::vector<std::filesystem::path> secrets;   // key files or folders (TLS, CA, signing keys)
-  std::vector<std::filesystem::path> folders;   // other folders of the home (documents/)
+  std::string store_url;                       // resolved (store::resolve_url)
+  std::filesystem::path config_file;           // vigie.toml
+  std::vector<std::filesystem::path> secrets;  // key files or folders (TLS, CA, signing keys)
+  std::vector<std::filesystem::path> folders;  // other folders of the home (documents/)
 };
 
 // The usual sources of a home: vigie.toml, the TLS certificate and key, <home>/phi (the PHI
@@ -58,9 +58,9 @@ struct Requester {
 
 // The state of the store at the instant of the snapshot, written into it as checkpoint.json.
 struct Checkpoint {
-  std::string taken_at;   // ISO 8601 UTC
+  std::string taken_at;  // ISO 8601 UTC
   std::string vigie_version;
-  std::string backend;    // "sqlite" or "postgresql"
+  std::string backend;     // "sqlite" or "postgresql"
   std::string store_file;  // inside the snapshot: "store/vigie.db" or "store/vigie.pgdump"
   std::string pg_schema;   // PostgreSQL: the schema dumped
   int schema_version = 0;
