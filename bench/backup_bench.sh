@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backup benchmark: Vigie's own backup and restore of a store of ROWS devices (SQLite), side by
 # side with restic alone on the same files, the peer a hospital would otherwise script.
-#   vigie:  `vigie backup run` (consistent copy with VACUUM INTO, checkpoint: row counts, audit
+#   vigie:  `vigie backup run` (consistent copy with the SQLite backup API, checkpoint: row counts, audit
 #           chain, SHA-256 of every file; then restic backup) into a fresh local repository;
 #           `vigie backup restore-test` (restic restore, open the store, audit verify, compare
 #           counts with the checkpoint and the live store).

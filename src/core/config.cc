@@ -179,7 +179,7 @@ const std::vector<KeyRule>& rules() {
        [](const toml::node& n, Config& c) -> std::string {
          auto v = n.value<std::int64_t>();
          if (!n.is_integer() || !v) return "expected an integer";
-         if (*v < 0 || *v > 24 * 31) return "hours between 0 and 744";
+         if (*v < 0 || *v > 744) return "hours between 0 and 744 (31 days)";
          c.backup_interval_hours = *v;
          return "";
        }},

@@ -17,7 +17,7 @@ namespace vigie::resilience::internal {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr size_t kStderrKept = 64 * 1024;
+constexpr size_t kStderrKept = size_t{64} * 1024;
 
 // The program's full path: as given when it holds a '/', else the first match in PATH.
 std::string find_program(const std::string& name) {

@@ -61,15 +61,12 @@ std::string restic_message(std::string_view stderr_text) {
     }
   }
   if (message.empty()) {
-    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-      // Go stack traces (restic prints them on some errors) say nothing to a person.
-      if (it->starts_with("\t") || it->starts_with("github.com/") || it->starts_with("runtime/") ||
-          it->starts_with("golang.org/") || it->starts_with("main.")) {
-        continue;
-      }
-      message = std::string(*it);
-      break;
-    }
+    // Go stack traces (restic prints them on some errors) say nothing to a person.
+    auto person = std::find_if(lines.rbegin(), lines.rend(), [](std::string_view l) {
+      return !(l.starts_with("\t") || l.starts_with("github.com/") || l.starts_with("runtime/") ||
+               l.starts_with("golang.org/") || l.starts_with("main."));
+    });
+    if (person != lines.rend()) message = std::string(*person);
   }
   if (message.size() > 600) message = message.substr(0, 600) + "...";
   return trim_line_end(message);

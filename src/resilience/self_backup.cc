@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -320,15 +321,55 @@ Status fill_store_state(store::Store& s, Checkpoint& c) {
   return {};
 }
 
-// SQLite: VACUUM INTO writes a consistent copy while vigied keeps writing (a read transaction
-// in WAL mode blocks no writer). The copy is then opened to take the checkpoint from exactly
-// what is saved, and left in rollback-journal mode: one self-contained file.
-Status snapshot_sqlite(store::Store& live, const fs::path& staging, Checkpoint& c) {
+struct SqliteCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using SqlitePtr = std::unique_ptr<sqlite3, SqliteCloser>;
+
+Result<SqlitePtr> open_sqlite_file(const fs::path& path, int flags) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  SqlitePtr db(raw);
+  if (rc != SQLITE_OK) {
+    return core::fail(
+        ErrorCode::kIo,
+        fmt::format("cannot open: {}", raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)),
+        path.string());
+  }
+  sqlite3_busy_timeout(db.get(), 10000);
+  return db;
+}
+
+// SQLite: the online backup API copies the pages in one step under one read transaction: a
+// consistent copy while vigied keeps writing (in WAL mode a reader blocks no writer), at the
+// speed of a file copy (VACUUM INTO would rebuild every table and index). The copy is then
+// opened to take the checkpoint from exactly what is saved, and left in rollback-journal mode:
+// one self-contained file.
+Status snapshot_sqlite(const std::string& url, const fs::path& staging, Checkpoint& c) {
+  std::string live_path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  if (live_path.starts_with("//")) live_path = live_path.substr(2);
   const fs::path file = staging / kStoreDir / "vigie.db";
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
-  const store::Value params[] = {file.string()};
-  VIGIE_TRY(live.execute("VACUUM INTO ?", params));
+  {
+    auto source = open_sqlite_file(live_path, SQLITE_OPEN_READWRITE);
+    if (!source) return tl::unexpected(source.error());
+    auto target = open_sqlite_file(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!target) return tl::unexpected(target.error());
+    sqlite3_backup* backup = sqlite3_backup_init(target->get(), "main", source->get(), "main");
+    if (backup == nullptr) {
+      return core::fail(ErrorCode::kStore,
+                        fmt::format("cannot start the copy: {}", sqlite3_errmsg(target->get())),
+                        live_path);
+    }
+    const int step = sqlite3_backup_step(backup, -1);
+    const int finish = sqlite3_backup_finish(backup);
+    if (step != SQLITE_DONE || finish != SQLITE_OK) {
+      return core::fail(ErrorCode::kStore,
+                        fmt::format("copy of the store failed: {}", sqlite3_errstr(step)),
+                        live_path);
+    }
+  }
   {
     auto copy = store::Store::open("sqlite:" + file.string());
     if (!copy) return tl::unexpected(copy.error());
@@ -540,19 +581,27 @@ Result<std::vector<Restic>> SelfBackup::chosen(const std::string& repository) co
 Result<std::vector<std::string>> SelfBackup::init(const Requester& requester) {
   auto repos = chosen("");
   if (!repos) return tl::unexpected(repos.error());
-  std::vector<std::string> created;
+  // Every repository is probed first: one that cannot be reached stops before any is created.
+  std::vector<const Restic*> missing;
   for (const auto& r : *repos) {
     auto probe = r.probe();
     if (probe) continue;
     if (!is_repository_missing(probe.error())) return tl::unexpected(probe.error());
-    VIGIE_TRY(r.init());
-    created.push_back(r.location());
+    missing.push_back(&r);
+  }
+  std::vector<std::string> created;
+  core::Status failed;
+  for (const Restic* r : missing) {
+    failed = r->init();
+    if (!failed) break;
+    created.push_back(r->location());
   }
   if (!created.empty()) {
     std::int64_t id = 0;
     VIGIE_TRY(audit_event(live_, requester, "backup.init", "backup",
                           json{{"repositories", created}}, id));
   }
+  if (!failed) return tl::unexpected(failed.error());
   return created;
 }
 
@@ -593,23 +642,32 @@ Result<BackupRun> SelfBackup::run(const RunOptions& options) {
     if (options.on_step) options.on_step(what);
   };
   step("staging the store, configuration, keys and documents");
-  VIGIE_TRY(fresh_dir(settings_.staging_dir));
   ScratchDir staging(settings_.staging_dir);
   Checkpoint& c = out.checkpoint;
-  c.taken_at = now_text();
-  c.vigie_version = VIGIE_VERSION;
-  if (live_.backend() == store::Backend::kSqlite) {
-    c.backend = "sqlite";
-    VIGIE_TRY(snapshot_sqlite(live_, staging.path(), c));
-  } else {
-    c.backend = "postgresql";
-    VIGIE_TRY(snapshot_postgres(live_, sources_.store_url, staging.path(), c));
+  auto stage = [&]() -> Status {
+    VIGIE_TRY(fresh_dir(staging.path()));
+    c.taken_at = now_text();
+    c.vigie_version = VIGIE_VERSION;
+    if (live_.backend() == store::Backend::kSqlite) {
+      c.backend = "sqlite";
+      VIGIE_TRY(snapshot_sqlite(sources_.store_url, staging.path(), c));
+    } else {
+      c.backend = "postgresql";
+      VIGIE_TRY(snapshot_postgres(live_, sources_.store_url, staging.path(), c));
+    }
+    VIGIE_TRY(stage_path(sources_.home, sources_.config_file, staging.path()));
+    for (const auto& p : sources_.secrets) VIGIE_TRY(stage_path(sources_.home, p, staging.path()));
+    for (const auto& p : sources_.folders) VIGIE_TRY(stage_path(sources_.home, p, staging.path()));
+    VIGIE_TRY(list_files(staging.path(), c));
+    return core::write_file_durably(staging.path() / kCheckpointFile, checkpoint_json(c));
+  };
+  if (auto staged = stage(); !staged) {
+    // A run that started is recorded even when it fails (a full disk, pg_dump refused).
+    std::int64_t id = 0;
+    VIGIE_TRY(audit_event(live_, options.requester, "backup.run", "backup",
+                          json{{"ok", false}, {"error", staged.error().to_string()}}, id));
+    return tl::unexpected(staged.error());
   }
-  VIGIE_TRY(stage_path(sources_.home, sources_.config_file, staging.path()));
-  for (const auto& p : sources_.secrets) VIGIE_TRY(stage_path(sources_.home, p, staging.path()));
-  for (const auto& p : sources_.folders) VIGIE_TRY(stage_path(sources_.home, p, staging.path()));
-  VIGIE_TRY(list_files(staging.path(), c));
-  VIGIE_TRY(core::write_file_durably(staging.path() / kCheckpointFile, checkpoint_json(c)));
   out.staging_seconds = seconds_since(start);
 
   const std::vector<std::string> tags{std::string(kTag), "store-" + c.backend};
@@ -792,11 +850,15 @@ Result<RestoreTest> SelfBackup::restore_test(const Requester& requester,
   VIGIE_TRY(fresh_dir(scratch_path));
   ScratchDir scratch(scratch_path);
   const auto restore_start = std::chrono::steady_clock::now();
-  VIGIE_TRY(repo.restore(latest.id, scratch.path()));
+  auto restored_files = repo.restore(latest.id, scratch.path());
   t.restore_seconds = seconds_since(restore_start);
 
   auto fail_test = [&t](std::string why) { t.failures.push_back(std::move(why)); };
   auto run_checks = [&]() -> Status {
+    if (!restored_files) {
+      fail_test(restored_files.error().to_string());
+      return {};
+    }
     auto text = core::read_file(scratch.path() / kCheckpointFile);
     if (!text) {
       fail_test("the snapshot has no checkpoint.json");

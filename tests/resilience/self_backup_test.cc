@@ -172,13 +172,15 @@ TEST_P(SelfBackupTest, UnreachableRepositoryChangesNothing) {
   auto b = backup();
   const auto before = audit_count();
   auto created = b.init(who_);
-  ASSERT_FALSE(created);  // the local one may be created; the REST one cannot be reached
+  ASSERT_FALSE(created);  // the REST one cannot be reached: nothing is created
   EXPECT_EQ(created.error().code, core::ErrorCode::kUnavailable);
   EXPECT_EQ(created.error().where, "restic repository rest:http://127.0.0.1:1/vigie");
 
   Restic local({(dir_ / "repo").string(), {}},
                {"restic", home_ / "backup" / "restic.password", dir_ / "cache", {}});
-  ASSERT_TRUE(local.init() || fs::exists(dir_ / "repo" / "config"));
+  ASSERT_FALSE(fs::exists(dir_ / "repo"))
+      << "a repository was created although another is unreachable";
+  ASSERT_TRUE(local.init());
   auto run = b.run({who_, {}, false});
   ASSERT_FALSE(run);
   EXPECT_EQ(run.error().code, core::ErrorCode::kUnavailable) << run.error().to_string();

@@ -1,4 +1,4 @@
-// Vigie's own backups: a consistent copy of the store (SQLite `VACUUM INTO`, PostgreSQL
+// Vigie's own backups: a consistent copy of the store (SQLite online backup API, PostgreSQL
 // `pg_dump -Fc` in an exported snapshot), the configuration, the TLS and signing keys, the
 // notices' documents and an audit checkpoint (the chain's head and length, the row count of
 // every table, the SHA-256 of every file) are staged under the home and sent by restic to every
