@@ -253,6 +253,9 @@ Status pg_admin(const std::vector<PgParam>& params, const std::string& sql) {
     while (!why.empty() && why.back() == '\n') why.pop_back();
     return core::fail(ErrorCode::kUnavailable, "cannot connect to PostgreSQL: " + why);
   }
+  // "schema ... does not exist, skipping" and the like are expected: not for the terminal.
+  PQsetNoticeProcessor(
+      conn.get(), [](void* /*arg*/, const char* /*message*/) {}, nullptr);
   PGresult* r = PQexec(conn.get(), sql.c_str());
   const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   std::string why = ok ? "" : PQresultErrorMessage(r);

@@ -80,4 +80,14 @@ vigie backup restore-test --json >"$work/restore.json" || fail "restore test: $(
 jq -e '.passed and .checkpoint.audit_ok and (.tables | map(select(.table == "devices")) | .[0].restored) > 0' \
   "$work/restore.json" >/dev/null || fail "$(cat "$work/restore.json")"
 vigie audit verify >/dev/null || fail "live audit chain"
+# `vigie audit verify` names the first broken entry and exits 1.
+if [ -z "$pg" ]; then
+  sqlite3 "$home/vigie.db" "UPDATE audit_log SET actor = 'intruder' WHERE id = 3"
+  set +e
+  vigie audit verify --json >"$work/audit.json"
+  rc=$?
+  set -e
+  [ "$rc" = 1 ] || fail "a broken audit chain: exit $rc"
+  jq -e '.ok == false and .first_bad_id == 3' "$work/audit.json" >/dev/null || fail "$(cat "$work/audit.json")"
+fi
 echo "backup_kill_test: ok${pg:+ (PostgreSQL)}"

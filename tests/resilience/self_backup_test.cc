@@ -168,7 +168,7 @@ TEST_P(SelfBackupTest, MissingPasswordFileChangesNothing) {
 }
 
 TEST_P(SelfBackupTest, UnreachableRepositoryChangesNothing) {
-  config_.backup_repositories.push_back("rest:http://127.0.0.1:1/vigie");
+  config_.backup_repositories.emplace_back("rest:http://127.0.0.1:1/vigie");
   auto b = backup();
   const auto before = audit_count();
   auto created = b.init(who_);
