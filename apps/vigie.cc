@@ -12,6 +12,8 @@
 #include "advisory_commands.h"
 #include "app_context.h"
 #include "backups_commands.h"
+#include "audit_commands.h"
+#include "backup_commands.h"
 #include "conformance_commands.h"
 #include "netpolicy_commands.h"
 #include "phi_commands.h"
@@ -307,6 +309,8 @@ int main(int argc, char** argv) {
   apps::ProfileCommands profile_commands(app);
   apps::PhiCommands phi_commands(app);
   apps::BackupsCommands backups_commands(app);
+  apps::BackupCommands backup_commands(app);
+  apps::AuditCommands audit_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -327,6 +331,8 @@ int main(int argc, char** argv) {
   if (auto rc = policy_commands.run(*ctx)) return *rc;
   if (auto rc = profile_commands.run(*ctx)) return *rc;
   if (auto rc = backups_commands.run(*ctx)) return *rc;
+  if (auto rc = backup_commands.run(*ctx)) return *rc;
+  if (auto rc = audit_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -157,6 +159,79 @@ const std::vector<KeyRule>& rules() {
          c.backups_policy_required_for = *v;
          return "";
        }},
+      {{"backup.repositories", "array of strings", "[]",
+        "restic repositories that receive Vigie's own backups (`vigie backup run`): a local path "
+        "(relative to the home directory) and an off-machine, append-only one, e.g. "
+        "\"rest:https://backup.example:8000/vigie\" (credentials go in "
+        "backup.rest_credentials_file, never in the URL)."},
+       [](const toml::node& n, Config& c) -> std::string {
+         const auto* array = n.as_array();
+         if (array == nullptr) return "expected an array of strings";
+         std::vector<std::string> out;
+         for (const auto& item : *array) {
+           auto v = item.value<std::string>();
+           if (!item.is_string() || !v || v->empty()) return "expected non-empty strings";
+           if (std::find(out.begin(), out.end(), *v) != out.end()) {
+             return "repository '" + *v + "' is listed twice";
+           }
+           out.push_back(*v);
+         }
+         c.backup_repositories = std::move(out);
+         return "";
+       }},
+      {{"backup.password_file", "string", "\"backup/restic.password\"",
+        "File holding the restic repositories' password (relative to the home directory, mode "
+        "0600); keep a copy off the machine: without it no backup can be read."},
+       string_into(&Config::backup_password_file)},
+      {{"backup.rest_credentials_file", "string", "\"\"",
+        "File holding \"user:password\" for the rest: repositories (relative to the home "
+        "directory, mode 0600): an account of the append-only server that cannot delete."},
+       string_into(&Config::backup_rest_credentials_file)},
+      {{"backup.cacert", "string", "\"\"",
+        "PEM CA certificate of the REST server's TLS when it is not signed by a system root; "
+        "empty for the system's roots."},
+       string_into(&Config::backup_cacert)},
+      {{"backup.check_subset", "string", "\"5%\"",
+        "Share of the repository data `vigie backup verify` reads back (restic check "
+        "--read-data-subset): \"N%\" or \"n/t\"."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::string>();
+         if (!n.is_string() || !v) return "expected a string";
+         const std::string& s = *v;
+         bool ok = false;
+         if (!s.empty() && s.back() == '%') {
+           char* end = nullptr;
+           double pct = std::strtod(s.c_str(), &end);
+           ok = end == s.c_str() + s.size() - 1 && pct > 0 && pct <= 100;
+         } else if (auto slash = s.find('/'); slash != std::string::npos) {
+           char* end1 = nullptr;
+           char* end2 = nullptr;
+           long n1 = std::strtol(s.c_str(), &end1, 10);
+           long n2 = std::strtol(s.c_str() + slash + 1, &end2, 10);
+           ok = end1 == s.c_str() + slash && end2 == s.c_str() + s.size() && n1 >= 1 && n2 >= n1;
+         }
+         if (!ok) return "expected \"N%\" (0 < N <= 100) or \"n/t\" (1 <= n <= t)";
+         c.backup_check_subset = s;
+         return "";
+       }},
+      {{"backup.staging_dir", "string", "\"backup/staging\"",
+        "Where a backup stages its files before restic reads them (relative to the home "
+        "directory; mode 0700, emptied after each run)."},
+       string_into(&Config::backup_staging_dir)},
+      {{"backup.interval_hours", "integer", "24",
+        "Hours between two backups run by vigied; 0 disables the schedule."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v) return "expected an integer";
+         if (*v < 0 || *v > 744) return "hours between 0 and 744 (31 days)";
+         c.backup_interval_hours = *v;
+         return "";
+       }},
+      {{"backup.retention", "string", "\"\"",
+        "What the trusted backup host keeps (e.g. \"restic forget --keep-daily 14 --keep-weekly "
+        "8 --keep-monthly 24, run weekly on backup-admin\"): a note shown by `vigie backup "
+        "snapshots`; Vigie itself never deletes a snapshot."},
+       string_into(&Config::backup_retention)},
   };
   return kRules;
 }

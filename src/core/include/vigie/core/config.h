@@ -37,11 +37,20 @@ struct Config {
   std::int64_t backups_restore_test_days_important = 730;
   std::int64_t backups_restore_test_days_standard = 0;
   std::string backups_policy_required_for = "life-supporting,diagnostic";
+  // backup.*: Vigie's own backups through restic (docs/resilience-backup.md).
+  std::vector<std::string> backup_repositories;
+  std::string backup_password_file = "backup/restic.password";
+  std::string backup_rest_credentials_file;
+  std::string backup_cacert;
+  std::string backup_check_subset = "5%";
+  std::string backup_staging_dir = "backup/staging";
+  std::int64_t backup_interval_hours = 24;
+  std::string backup_retention;
 };
 
 struct ConfigKey {
   std::string name;           // dotted: "server.port"
-  std::string type;           // "string", "integer", "boolean"
+  std::string type;           // "string", "integer", "boolean", "array of strings"
   std::string default_value;  // as written in TOML
   std::string doc;
 };
