@@ -31,11 +31,28 @@ struct Config {
   std::int64_t deadline_days_unscored = 30;
   // netpolicy.dns_server: "IPv4:port" resolving the site roles' DNS names; empty = system.
   std::string netpolicy_dns_server;
+  // notify.*: alerts and notices by e-mail and syslog (docs/notify.md). An empty smtp_host
+  // turns e-mail off, an empty syslog turns syslog off.
+  std::string notify_smtp_host;
+  std::int64_t notify_smtp_port = 587;
+  std::string notify_smtp_starttls = "required";
+  std::string notify_smtp_ca_file;
+  std::string notify_smtp_user;
+  std::string notify_smtp_password_file;
+  std::string notify_smtp_from;
+  std::int64_t notify_smtp_timeout_seconds = 30;
+  std::vector<std::string> notify_email_allowed;
+  std::vector<std::string> notify_email_to;
+  std::string notify_syslog;
+  std::string notify_syslog_facility = "daemon";
+  std::int64_t notify_retry_max_attempts = 10;
+  std::int64_t notify_retry_base_seconds = 60;
+  std::int64_t notify_retry_max_seconds = 3600;
 };
 
 struct ConfigKey {
   std::string name;           // dotted: "server.port"
-  std::string type;           // "string", "integer", "boolean"
+  std::string type;           // "string", "integer", "boolean", "array of strings"
   std::string default_value;  // as written in TOML
   std::string doc;
 };
