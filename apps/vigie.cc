@@ -13,6 +13,7 @@
 #include "app_context.h"
 #include "conformance_commands.h"
 #include "netpolicy_commands.h"
+#include "notify_commands.h"
 #include "phi_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
@@ -305,6 +306,7 @@ int main(int argc, char** argv) {
   apps::PolicyCommands policy_commands(app);
   apps::ProfileCommands profile_commands(app);
   apps::PhiCommands phi_commands(app);
+  apps::NotifyCommands notify_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -324,6 +326,7 @@ int main(int argc, char** argv) {
   if (auto rc = netpolicy_commands.run(*ctx)) return *rc;
   if (auto rc = policy_commands.run(*ctx)) return *rc;
   if (auto rc = profile_commands.run(*ctx)) return *rc;
+  if (auto rc = notify_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -220,7 +220,7 @@ std::string format_message(const MailMessage& m) {
   if (!m.object.empty()) out += "X-Vigie-Object: " + encode_header_text(m.object, 16) + "\r\n";
   out += "\r\n";
   out += quoted_printable(m.body);
-  out += "\r\n";
+  if (!out.ends_with("\r\n")) out += "\r\n";
   return out;
 }
 

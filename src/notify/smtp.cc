@@ -135,21 +135,24 @@ class SmtpStream {
       SSL_set1_host(ssl_.get(), options.host.c_str());
     }
     SSL_set_connect_state(ssl_.get());
+    const auto failed = [this](const std::string& why) {
+      ssl_.reset();
+      return core::fail(ErrorCode::kUnavailable, "TLS handshake with the relay failed: " + why);
+    };
     for (;;) {
       ERR_clear_error();
       int rc = SSL_do_handshake(ssl_.get());
-      VIGIE_TRY(flush());
+      if (auto sent = flush(); !sent) return failed(sent.error().message);
       if (rc == 1) return {};
       int err = SSL_get_error(ssl_.get(), rc);
       if (err == SSL_ERROR_WANT_READ) {
-        VIGIE_TRY(fill());
+        if (auto got = fill(); !got) return failed(got.error().message);
         continue;
       }
       long verify = SSL_get_verify_result(ssl_.get());
       std::string why = verify != X509_V_OK ? std::string(X509_verify_cert_error_string(verify))
                                             : openssl_errors();
-      ssl_.reset();
-      return core::fail(ErrorCode::kUnavailable, "TLS handshake with the relay failed: " + why);
+      return failed(why);
     }
   }
 
