@@ -17,20 +17,21 @@ using nlohmann::json;
 
 json notice_json(const notify::Notice& n) {
   auto or_null = [](const std::string& s) { return s.empty() ? json() : json(s); };
-  return {{"id", n.id},
-          {"state", notify::to_string(n.state)},
-          {"channel", notify::to_string(n.channel)},
-          {"recipient", or_null(n.recipient)},
-          {"kind", n.kind},
-          {"severity", notify::to_string(n.severity)},
-          {"object", n.object},
-          {"subject", n.subject},
-          {"created_at", n.created_at},
-          {"created_by", n.created_by},
-          {"attempts", n.attempts},
-          {"next_attempt_at", n.state == notify::State::kPending ? json(n.next_attempt_at) : json()},
-          {"delivered_at", or_null(n.delivered_at)},
-          {"last_error", or_null(n.last_error)}};
+  return {
+      {"id", n.id},
+      {"state", notify::to_string(n.state)},
+      {"channel", notify::to_string(n.channel)},
+      {"recipient", or_null(n.recipient)},
+      {"kind", n.kind},
+      {"severity", notify::to_string(n.severity)},
+      {"object", n.object},
+      {"subject", n.subject},
+      {"created_at", n.created_at},
+      {"created_by", n.created_by},
+      {"attempts", n.attempts},
+      {"next_attempt_at", n.state == notify::State::kPending ? json(n.next_attempt_at) : json()},
+      {"delivered_at", or_null(n.delivered_at)},
+      {"last_error", or_null(n.last_error)}};
 }
 
 std::string destination(const notify::Notice& n) {
@@ -131,8 +132,8 @@ int NotifyCommands::test(AppContext& ctx) const {
     auto tx = store::Transaction::begin(*ctx.store);
     if (!tx) return fail_with(tx.error());
     if (!recipients.empty()) {
-      auto q = notify::enqueue_email(*ctx.store, settings->whitelist, m, recipients, cli_actor(),
-                                     now);
+      auto q =
+          notify::enqueue_email(*ctx.store, settings->whitelist, m, recipients, cli_actor(), now);
       if (!q) return fail_with(q.error());
       ids = q->ids;
       refused = q->refused;
@@ -211,8 +212,7 @@ int NotifyCommands::deliver(AppContext& ctx) const {
               << "\n";
   } else {
     std::cout << fmt::format("delivered {}, to retry {}, failed {}, refused {}\n",
-                             report->delivered, report->retried, report->failed,
-                             report->refused);
+                             report->delivered, report->retried, report->failed, report->refused);
   }
   return report->retried == 0 && report->failed == 0 && report->refused == 0 ? 0 : 1;
 }

@@ -185,7 +185,8 @@ const std::vector<KeyRule>& rules() {
       {{"notify.smtp_starttls", "string", "\"required\"",
         "\"required\": no mail unless the relay offers STARTTLS and its certificate verifies; "
         "\"when-offered\": TLS when offered, else cleartext (never with a password); \"off\"."},
-       notify_keys::one_of_into(&Config::notify_smtp_starttls, {"required", "when-offered", "off"})},
+       notify_keys::one_of_into(&Config::notify_smtp_starttls,
+                                {"required", "when-offered", "off"})},
       {{"notify.smtp_ca_file", "string", "\"\"",
         "PEM file of the CA(s) the relay's certificate must chain to (relative to the home); "
         "empty: the system's CAs."},
@@ -236,11 +237,11 @@ const std::vector<KeyRule>& rules() {
         "uucp, cron, authpriv, ftp, local0 ... local7."},
        notify_keys::one_of_into(
            &Config::notify_syslog_facility,
-           {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-            "authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5",
-            "local6", "local7"})},
+           {"kern",   "user",   "mail",   "daemon",   "auth",   "syslog", "lpr",
+            "news",   "uucp",   "cron",   "authpriv", "ftp",    "local0", "local1",
+            "local2", "local3", "local4", "local5",   "local6", "local7"})},
       {{"notify.retry_max_attempts", "integer", "10",
-        "Delivery attempts of a notice before it is marked failed (and alerted on the console)."},
+        "Delivery attempts of a notice before it is marked failed (`vigie notify outbox` lists it)."},
        notify_keys::integer_into(&Config::notify_retry_max_attempts, 1, 100)},
       {{"notify.retry_base_seconds", "integer", "60",
         "Wait before the second attempt; each further wait doubles, up to retry_max_seconds."},

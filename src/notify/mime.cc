@@ -130,8 +130,7 @@ Result<Whitelist> Whitelist::parse(const std::vector<std::string>& entries) {
       continue;
     }
     if (auto st = check_address(e); !st) {
-      return core::fail(ErrorCode::kInvalidInput, st.error().message,
-                        "notify.email_allowed: " + e);
+      return core::fail(ErrorCode::kInvalidInput, st.error().message, "notify.email_allowed: " + e);
     }
     w.addresses_.push_back(canonical(e));
   }

@@ -61,11 +61,11 @@ std::string new_message_id(core::TimePoint at) {
 
 Status audit_notice(store::Store& store, const Actor& actor, std::string_view action,
                     std::int64_t id, const nlohmann::json& details, core::TimePoint at) {
-  auto appended = audit::append(
-      store,
-      {actor.name, std::string(action), fmt::format("notice:{}", id), actor.origin,
-       details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
-      stamp(at));
+  auto appended =
+      audit::append(store,
+                    {actor.name, std::string(action), fmt::format("notice:{}", id), actor.origin,
+                     details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+                    stamp(at));
   if (!appended) return tl::unexpected(appended.error());
   return {};
 }
@@ -103,8 +103,9 @@ Result<std::int64_t> insert_notice(store::Store& store, const Message& m, Channe
   nlohmann::json details = {{"channel", to_string(channel)}, {"kind", m.kind}};
   if (!recipient.empty()) details["recipient"] = recipient;
   if (!error.empty()) details["reason"] = error;
-  VIGIE_TRY(audit_notice(store, actor, state == State::kRefused ? "notify.refused" : "notify.queued",
-                         *id, details, at));
+  VIGIE_TRY(audit_notice(store, actor,
+                         state == State::kRefused ? "notify.refused" : "notify.queued", *id,
+                         details, at));
   return *id;
 }
 
@@ -113,7 +114,8 @@ Result<std::vector<Notice>> claim(store::Store& store, const Channels& channels,
                                   core::TimePoint now, const RetryPolicy& policy) {
   std::string which;
   if (channels.email != nullptr) which = "channel = 'email'";
-  if (channels.syslog != nullptr) which += std::string(which.empty() ? "" : " OR ") + "channel = 'syslog'";
+  if (channels.syslog != nullptr)
+    which += std::string(which.empty() ? "" : " OR ") + "channel = 'syslog'";
   if (which.empty()) return std::vector<Notice>{};
   auto tx = store::Transaction::begin(store);
   if (!tx) return tl::unexpected(tx.error());
@@ -176,10 +178,10 @@ Result<State> record(store::Store& store, const Notice& n, const Attempt& attemp
   const Value params[] = {std::string(to_string(state)), next,
                           delivered ? Value(stamp(now)) : Value(nullptr),
                           delivered ? Value(nullptr) : Value(attempt.detail), n.id};
-  VIGIE_TRY(store.execute(
-      "UPDATE notify_outbox SET state = ?, next_attempt_at = ?, delivered_at = ?, "
-      "last_error = ? WHERE id = ?",
-      params));
+  VIGIE_TRY(
+      store.execute("UPDATE notify_outbox SET state = ?, next_attempt_at = ?, delivered_at = ?, "
+                    "last_error = ? WHERE id = ?",
+                    params));
   nlohmann::json details = {{"channel", to_string(n.channel)},
                             {"kind", n.kind},
                             {"attempt", n.attempts},
@@ -214,7 +216,8 @@ Status check_message(const Message& m) {
     return core::fail(ErrorCode::kInvalidInput, std::move(why), std::string(field));
   };
   const bool kind_ok =
-      !m.kind.empty() && m.kind.size() <= 32 && std::all_of(m.kind.begin(), m.kind.end(), [](char c) {
+      !m.kind.empty() && m.kind.size() <= 32 &&
+      std::all_of(m.kind.begin(), m.kind.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
       });
   if (!kind_ok) return bad("kind", "1 to 32 characters among a-z 0-9 . _ -");
@@ -256,8 +259,8 @@ Result<Queued> enqueue_email(store::Store& store, const Whitelist& whitelist,
   return queued;
 }
 
-Result<std::int64_t> enqueue_syslog(store::Store& store, const Message& message,
-                                    const Actor& actor, core::TimePoint at) {
+Result<std::int64_t> enqueue_syslog(store::Store& store, const Message& message, const Actor& actor,
+                                    core::TimePoint at) {
   VIGIE_TRY(check_message(message));
   return insert_notice(store, message, ChannelKind::kSyslog, "", State::kPending, "", actor, at);
 }
@@ -301,10 +304,10 @@ Result<DeliveryReport> deliver_pending(store::Store& store, const Channels& chan
 
 Result<std::vector<Notice>> list_notices(store::Store& store, const ListFilter& filter) {
   const Value params[] = {filter.limit};
-  auto rows = store.query(
-      fmt::format("SELECT {} FROM notify_outbox {} ORDER BY id DESC LIMIT ?", kColumns,
-                  filter.include_delivered ? "" : "WHERE state <> 'delivered'"),
-      params);
+  auto rows =
+      store.query(fmt::format("SELECT {} FROM notify_outbox {} ORDER BY id DESC LIMIT ?", kColumns,
+                              filter.include_delivered ? "" : "WHERE state <> 'delivered'"),
+                  params);
   if (!rows) return tl::unexpected(rows.error());
   std::vector<Notice> out;
   out.reserve(rows->size());

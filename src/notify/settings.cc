@@ -54,8 +54,9 @@ Result<Settings> Settings::from(const core::Config& c, const std::filesystem::pa
     if (!o.user.empty() && o.starttls != StartTls::kRequired) {
       // A downgrade would make Vigie keep the password to itself, but the mail would not go.
       core::log_event(core::LogLevel::kWarn, "notify.config",
-                      {{"problem", "smtp_user without smtp_starttls = required: "
-                                   "AUTH happens only when the relay offers STARTTLS"}});
+                      {{"problem",
+                        "smtp_user without smtp_starttls = required: "
+                        "AUTH happens only when the relay offers STARTTLS"}});
     }
     s.smtp = std::move(o);
   }
@@ -84,8 +85,8 @@ Result<Settings> Settings::from(const core::Config& c, const std::filesystem::pa
   s.retry.base = std::chrono::seconds(c.notify_retry_base_seconds);
   s.retry.max = std::chrono::seconds(c.notify_retry_max_seconds);
   // Longer than the slowest SMTP session: connect + ~10 commands, each up to the timeout.
-  s.retry.lease = std::max(std::chrono::seconds(900),
-                           std::chrono::seconds(12 * c.notify_smtp_timeout_seconds));
+  s.retry.lease =
+      std::max(std::chrono::seconds(900), std::chrono::seconds(12 * c.notify_smtp_timeout_seconds));
   return s;
 }
 
@@ -96,8 +97,8 @@ ConfiguredChannels::ConfiguredChannels(const Settings& settings, const core::Clo
   if (settings.syslog) syslog_ = std::make_unique<SyslogChannel>(*settings.syslog, clock);
 }
 
-Result<Queued> enqueue_alert(store::Store& store, const Settings& settings,
-                             const Message& message, const Actor& actor, core::TimePoint at) {
+Result<Queued> enqueue_alert(store::Store& store, const Settings& settings, const Message& message,
+                             const Actor& actor, core::TimePoint at) {
   Queued queued;
   if (settings.smtp && !settings.email_to.empty()) {
     auto mail = enqueue_email(store, settings.whitelist, message, settings.email_to, actor, at);

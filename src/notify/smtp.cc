@@ -102,10 +102,10 @@ class SmtpStream {
     SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
     if (!options.ca_file.empty()) {
       if (SSL_CTX_load_verify_locations(ctx_.get(), options.ca_file.c_str(), nullptr) != 1) {
-        return core::fail(ErrorCode::kUsage,
-                          "cannot read the relay's CA file (notify.smtp_ca_file): " +
-                              openssl_errors(),
-                          options.ca_file.string());
+        return core::fail(
+            ErrorCode::kUsage,
+            "cannot read the relay's CA file (notify.smtp_ca_file): " + openssl_errors(),
+            options.ca_file.string());
       }
     } else if (SSL_CTX_set_default_verify_paths(ctx_.get()) != 1) {
       return core::fail(ErrorCode::kInternal, "cannot load the system's CAs");
@@ -300,8 +300,8 @@ class Session {
   }
 
   Result<std::vector<std::string>> ehlo() {
-    const std::string name = options_.helo_name.empty() ? internal::host_name()
-                                                        : options_.helo_name;
+    const std::string name =
+        options_.helo_name.empty() ? internal::host_name() : options_.helo_name;
     auto r = command("EHLO " + name);
     if (!r) return tl::unexpected(r.error());
     if (r->code != 250) return refused("EHLO", *r);
@@ -332,8 +332,8 @@ class Session {
       return core::fail(ErrorCode::kUsage, "cannot read the SMTP password file",
                         options_.password_file.string());
     }
-    Secret password(std::string(core::trim(std::string_view(*text).substr(
-        0, std::string_view(*text).find_first_of("\r\n")))));
+    Secret password(std::string(core::trim(
+        std::string_view(*text).substr(0, std::string_view(*text).find_first_of("\r\n")))));
     OPENSSL_cleanse(text->data(), text->size());
     if (plain) {
       Secret token(base64(std::string(1, '\0') + options_.user + '\0' + password.get()));

@@ -21,9 +21,9 @@ namespace {
 using core::ErrorCode;
 
 constexpr std::array<std::string_view, 24> kFacilities = {
-    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-    "uucp",   "cron",   "authpriv", "ftp", "ntp",    "security", "console", "solaris-cron",
-    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7"};
 
 // A header field of RFC 5424: printable ASCII without spaces, at most `max`; "-" when empty.
 std::string header_field(std::string_view text, size_t max) {
@@ -140,7 +140,8 @@ Result<SyslogTarget> parse_syslog_target(std::string_view text) {
     }
     t.host = std::string(rest.substr(1, close - 1));
     rest.remove_prefix(close + 1);
-    if (rest.starts_with(":")) port = rest.substr(1);
+    if (rest.starts_with(":"))
+      port = rest.substr(1);
     else if (!rest.empty()) {
       return core::fail(ErrorCode::kInvalidInput, "unexpected text after ']'", std::string(text));
     }
@@ -156,8 +157,7 @@ Result<SyslogTarget> parse_syslog_target(std::string_view text) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      return core::fail(ErrorCode::kInvalidInput, "the port must be 1 to 65535",
-                        std::string(text));
+      return core::fail(ErrorCode::kInvalidInput, "the port must be 1 to 65535", std::string(text));
     }
     t.port = static_cast<std::uint16_t>(value);
   }
@@ -173,12 +173,12 @@ Result<int> parse_facility(std::string_view name) {
 
 std::string format_rfc5424(const SyslogOptions& options, const Notice& notice, core::TimePoint at,
                            size_t max_bytes) {
-  std::string out = fmt::format(
-      "<{}>1 {} {} {} {} {} [{} kind=\"{}\" object=\"{}\" notice=\"{}\"] \xEF\xBB\xBF",
-      pri(options, notice), stamp(at), header_field(hostname(options), 255),
-      header_field(options.app_name, 48), header_field(procid(options), 128),
-      header_field(notice.kind, 32), kSdId, param_value(notice.kind), param_value(notice.object),
-      notice.id);
+  std::string out =
+      fmt::format("<{}>1 {} {} {} {} {} [{} kind=\"{}\" object=\"{}\" notice=\"{}\"] \xEF\xBB\xBF",
+                  pri(options, notice), stamp(at), header_field(hostname(options), 255),
+                  header_field(options.app_name, 48), header_field(procid(options), 128),
+                  header_field(notice.kind, 32), kSdId, param_value(notice.kind),
+                  param_value(notice.object), notice.id);
   const std::string msg = message_text(notice);
   const size_t room = max_bytes > out.size() ? max_bytes - out.size() : 0;
   out += cut_utf8(msg, room);
@@ -220,9 +220,9 @@ Status SyslogChannel::send(std::string_view message) {
       auto fd = internal::connect_udp(t.host, t.port);
       if (!fd) return tl::unexpected(fd.error());
       if (::send(fd->get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
-        return core::fail(ErrorCode::kUnavailable,
-                          fmt::format("cannot send to {}:{} over UDP: {}", t.host, t.port,
-                                      std::strerror(errno)));
+        return core::fail(
+            ErrorCode::kUnavailable,
+            fmt::format("cannot send to {}:{} over UDP: {}", t.host, t.port, std::strerror(errno)));
       }
       return {};
     }

@@ -28,7 +28,7 @@ TEST(Whitelist, ExactAddressesAndWholeDomainsOnly) {
   auto w = Whitelist::parse({"biomed@hospital.example", "@it.hospital.example"});
   ASSERT_TRUE(w) << w.error().to_string();
   EXPECT_TRUE(w->allows("biomed@hospital.example"));
-  EXPECT_TRUE(w->allows("biomed@HOSPITAL.example"));  // domains compare without case
+  EXPECT_TRUE(w->allows("biomed@HOSPITAL.example"));   // domains compare without case
   EXPECT_FALSE(w->allows("Biomed@hospital.example"));  // local parts exactly
   EXPECT_FALSE(w->allows("other@hospital.example"));
   EXPECT_TRUE(w->allows("anyone@it.hospital.example"));
@@ -50,8 +50,8 @@ TEST(Mime, QuotedPrintableKeepsLinesShortAndEncodesWhatMust) {
   EXPECT_EQ(quoted_printable("a\r\nb\rc"), "a\r\nb\r\nc");
   EXPECT_EQ(quoted_printable(".dot"), ".dot");  // dot-stuffing handles it, in SMTP
   const std::string long_line = quoted_printable(std::string(200, 'x'));
-  EXPECT_EQ(long_line, std::string(75, 'x') + "=\r\n" + std::string(75, 'x') + "=\r\n" +
-                           std::string(50, 'x'));
+  EXPECT_EQ(long_line,
+            std::string(75, 'x') + "=\r\n" + std::string(75, 'x') + "=\r\n" + std::string(50, 'x'));
   // An =XX triplet is never split by a soft break.
   const std::string accents = quoted_printable(std::string(30, 'a') + std::string(20, '\xe9'));
   for (size_t pos = 0, eol = 0; (eol = accents.find("\r\n", pos)) != std::string::npos;
@@ -63,7 +63,8 @@ TEST(Mime, QuotedPrintableKeepsLinesShortAndEncodesWhatMust) {
 
 TEST(Mime, HeaderTextIsEncodedWordsWhenNotShortAscii) {
   EXPECT_EQ(encode_header_text("Backup overdue", 9), "Backup overdue");
-  EXPECT_EQ(encode_header_text("Sauvegarde réussie", 9), "=?UTF-8?B?U2F1dmVnYXJkZSByw6l1c3NpZQ==?=");
+  EXPECT_EQ(encode_header_text("Sauvegarde réussie", 9),
+            "=?UTF-8?B?U2F1dmVnYXJkZSByw6l1c3NpZQ==?=");
   // Long text: several words, folded, none splitting a UTF-8 character.
   const std::string folded = encode_header_text(std::string(60, 'e') + "éééé", 9);
   EXPECT_NE(folded.find("?=\r\n =?UTF-8?B?"), std::string::npos);

@@ -65,7 +65,10 @@ class SmtpServer {
       : out_(out) {
     std::vector<std::string> argv = {"/usr/bin/python3",
                                      std::string(VIGIE_SOURCE_DIR) + "/tests/notify/smtp_server.py",
-                                     "--out", out.string(), "--port", std::to_string(port)};
+                                     "--out",
+                                     out.string(),
+                                     "--port",
+                                     std::to_string(port)};
     argv.insert(argv.end(), args.begin(), args.end());
     int fds[2];
     if (::pipe(fds) != 0) return;

@@ -155,7 +155,8 @@ TEST_P(OutboxTest, QueuedOnlyIfTheCallersTransactionCommits) {
     auto tx = store::Transaction::begin(*store_);
     ASSERT_TRUE(tx);
     ASSERT_TRUE(enqueue_syslog(*store_, alert(), {}, kT0));
-    ASSERT_TRUE(enqueue_email(*store_, hospital(), alert(), std::vector<std::string>{"a@hospital.example"}, {}, kT0));
+    ASSERT_TRUE(enqueue_email(*store_, hospital(), alert(),
+                              std::vector<std::string>{"a@hospital.example"}, {}, kT0));
   }  // rolled back
   EXPECT_EQ(store_->query_int("SELECT COUNT(*) FROM notify_outbox").value(), 0);
   EXPECT_EQ(store_->query_int("SELECT COUNT(*) FROM audit_log").value(), 0);
@@ -296,8 +297,7 @@ TEST_P(OutboxTest, RecipientDroppedFromTheWhitelistBeforeDeliveryIsRefused) {
   SmtpServer relay(dir_ / "mail", tls_args());
   ASSERT_TRUE(relay.ready());
   const auto id = queue_email({"biomed@hospital.example"}, hospital()).ids.at(0);
-  EmailChannel email(smtp(relay.port()), Whitelist::parse({"it@hospital.example"}).value(),
-                     clock_);
+  EmailChannel email(smtp(relay.port()), Whitelist::parse({"it@hospital.example"}).value(), clock_);
   auto r = deliver_pending(*store_, {&email, nullptr}, kT0);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->refused, 1);
@@ -373,8 +373,8 @@ TEST_P(OutboxTest, KilledBetweenSendAndRecordSendsAgainAfterTheLeaseWithTheSameM
   EXPECT_EQ(notice(id).attempts, 1);
 
   EmailChannel email(smtp(relay.port()), hospital(), clock_);
-  auto leased = deliver_pending(*store_, {&email, nullptr}, kT0 + policy.lease -
-                                                                std::chrono::seconds(1), policy);
+  auto leased = deliver_pending(*store_, {&email, nullptr},
+                                kT0 + policy.lease - std::chrono::seconds(1), policy);
   ASSERT_TRUE(leased);
   EXPECT_TRUE(leased->attempted.empty());  // still held by the dead deliverer's lease
   auto r = deliver_pending(*store_, {&email, nullptr}, kT0 + policy.lease, policy);

@@ -189,8 +189,8 @@ TEST_F(SmtpTest, RequiredStartTlsNotOfferedSendsNothing) {
 }
 
 TEST_F(SmtpTest, WhenOfferedSendsInClearButNeverThePassword) {
-  SmtpServer server(dir_ / "mail", {"--auth-user", "vigie", "--auth-password", "pw",
-                                    "--auth-in-clear"});
+  SmtpServer server(dir_ / "mail",
+                    {"--auth-user", "vigie", "--auth-password", "pw", "--auth-in-clear"});
   ASSERT_TRUE(server.ready());
   vigie::testing::write_file(dir_ / "password", "pw\n");
   auto o = options(server);
@@ -313,8 +313,7 @@ TEST_F(SmtpTest, UnreachableRelayIsTransient) {
   ::close(fd);
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, core::ErrorCode::kUnavailable);
-  EXPECT_NE(sent.error().message.find("cannot connect"), std::string::npos)
-      << sent.error().message;
+  EXPECT_NE(sent.error().message.find("cannot connect"), std::string::npos) << sent.error().message;
 }
 
 }  // namespace

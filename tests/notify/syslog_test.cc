@@ -96,10 +96,10 @@ TEST(Syslog, TcpUsesOctetCountingFramesAndReconnects) {
 
   const int conn = ::accept(collector.fd(), nullptr, nullptr);
   ASSERT_GE(conn, 0);
-  const std::string m2 = format_rfc5424(options(SyslogTarget::Transport::kTcp, 0), second, kAt,
-                                        kMaxStreamMessage);
-  const std::string frames = std::to_string(kExpected.size()) + " " + kExpected +
-                             std::to_string(m2.size()) + " " + m2;
+  const std::string m2 =
+      format_rfc5424(options(SyslogTarget::Transport::kTcp, 0), second, kAt, kMaxStreamMessage);
+  const std::string frames =
+      std::to_string(kExpected.size()) + " " + kExpected + std::to_string(m2.size()) + " " + m2;
   EXPECT_EQ(testing::read_stream(conn, frames.size()), frames);
 
   // The collector restarts: the next notice goes over a new connection.

@@ -42,8 +42,8 @@ class Whitelist {
 struct MailMessage {
   std::string from;
   std::string to;
-  std::string subject;  // one line of UTF-8
-  std::string body;     // UTF-8 text, any line ending
+  std::string subject;     // one line of UTF-8
+  std::string body;        // UTF-8 text, any line ending
   std::string message_id;  // without angle brackets: "left@right"
   core::TimePoint date;
   std::string kind;      // X-Vigie-Kind

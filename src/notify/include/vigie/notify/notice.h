@@ -29,11 +29,11 @@ std::optional<State> parse_state(std::string_view text);
 
 struct Notice {
   std::int64_t id = 0;
-  std::string kind;    // dotted, e.g. "backup.stale", "session.request" (the syslog MSGID)
+  std::string kind;  // dotted, e.g. "backup.stale", "session.request" (the syslog MSGID)
   Severity severity = Severity::kWarning;
   std::string object;  // what it is about, e.g. "system:12", "session:5"
   std::string subject;
-  std::string body;    // plain UTF-8 text; may name devices, never patient data
+  std::string body;  // plain UTF-8 text; may name devices, never patient data
   ChannelKind channel = ChannelKind::kEmail;
   std::string recipient;   // the e-mail address ("" for syslog)
   std::string message_id;  // fixed when queued: a re-sent e-mail carries the same Message-ID

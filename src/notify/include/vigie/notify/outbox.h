@@ -41,8 +41,8 @@ struct Message {
 Status check_message(const Message& message);
 
 struct Queued {
-  std::vector<std::int64_t> ids;      // notices to deliver
-  std::vector<std::string> refused;   // recipients not on the whitelist (stored as refused)
+  std::vector<std::int64_t> ids;     // notices to deliver
+  std::vector<std::string> refused;  // recipients not on the whitelist (stored as refused)
 };
 
 // Queues `message` for each recipient, inside the caller's transaction. A recipient that is
@@ -52,8 +52,8 @@ Result<Queued> enqueue_email(store::Store& store, const Whitelist& whitelist,
                              const Message& message, std::span<const std::string> recipients,
                              const Actor& actor, core::TimePoint at);
 // Queues `message` for syslog, inside the caller's transaction.
-Result<std::int64_t> enqueue_syslog(store::Store& store, const Message& message,
-                                    const Actor& actor, core::TimePoint at);
+Result<std::int64_t> enqueue_syslog(store::Store& store, const Message& message, const Actor& actor,
+                                    core::TimePoint at);
 
 // The channels deliver_pending() may use; a null channel leaves its notices waiting.
 struct Channels {

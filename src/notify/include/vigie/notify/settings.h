@@ -43,7 +43,7 @@ class ConfiguredChannels {
 
 // An alert for the configured channels: by e-mail to notify.email_to (when e-mail is on) and
 // to syslog (when on), inside the caller's transaction. Nothing configured: nothing queued.
-Result<Queued> enqueue_alert(store::Store& store, const Settings& settings,
-                             const Message& message, const Actor& actor, core::TimePoint at);
+Result<Queued> enqueue_alert(store::Store& store, const Settings& settings, const Message& message,
+                             const Actor& actor, core::TimePoint at);
 
 }  // namespace vigie::notify

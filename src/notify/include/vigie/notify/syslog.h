@@ -38,7 +38,7 @@ inline constexpr std::string_view kSdId = "vigie@32473";
 
 struct SyslogOptions {
   SyslogTarget target;
-  int facility = 3;  // daemon
+  int facility = 3;      // daemon
   std::string hostname;  // empty: this host's name
   std::string app_name = "vigie";
   std::string procid;  // empty: this process's id
