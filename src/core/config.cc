@@ -55,7 +55,7 @@ Apply integer_into(std::int64_t Config::*field, std::int64_t min, std::int64_t m
   };
 }
 
-Apply one_of_into(std::string Config::*field, std::vector<std::string> allowed) {
+Apply one_of_into(std::string Config::*field, const std::vector<std::string>& allowed) {
   return [field, allowed](const toml::node& n, Config& c) -> std::string {
     auto v = n.value<std::string>();
     if (n.is_string() && v) {
@@ -241,7 +241,8 @@ const std::vector<KeyRule>& rules() {
             "news",   "uucp",   "cron",   "authpriv", "ftp",    "local0", "local1",
             "local2", "local3", "local4", "local5",   "local6", "local7"})},
       {{"notify.retry_max_attempts", "integer", "10",
-        "Delivery attempts of a notice before it is marked failed (`vigie notify outbox` lists it)."},
+        "Delivery attempts of a notice before it is marked failed (`vigie notify outbox` lists "
+        "it)."},
        notify_keys::integer_into(&Config::notify_retry_max_attempts, 1, 100)},
       {{"notify.retry_base_seconds", "integer", "60",
         "Wait before the second attempt; each further wait doubles, up to retry_max_seconds."},

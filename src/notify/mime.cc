@@ -84,14 +84,10 @@ void qp_line(std::string_view line, std::string& out) {
   for (size_t i = 0; i < line.size(); ++i) {
     const auto c = static_cast<unsigned char>(line[i]);
     const bool last = i + 1 == line.size();
-    std::string token;
-    if ((c == ' ' || c == '\t') && !last) {
-      token.assign(1, static_cast<char>(c));
-    } else if (c >= 33 && c <= 126 && c != '=') {
-      token.assign(1, static_cast<char>(c));
-    } else {
-      token = fmt::format("={:02X}", c);
-    }
+    // Spaces and tabs stay literal except at the end of a line, where transports drop them.
+    const bool literal = ((c == ' ' || c == '\t') && !last) || (c >= 33 && c <= 126 && c != '=');
+    const std::string token =
+        literal ? std::string(1, static_cast<char>(c)) : fmt::format("={:02X}", c);
     if (column + token.size() > kQpLine) {
       out += "=\r\n";
       column = 0;

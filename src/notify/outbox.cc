@@ -19,7 +19,7 @@ using store::Value;
 constexpr std::string_view kColumns =
     "id, kind, severity, object, subject, body, channel, recipient, message_id, state, "
     "created_at, created_by, attempts, next_attempt_at, delivered_at, last_error";
-constexpr size_t kMaxBody = 64 * 1024;
+constexpr size_t kMaxBody = size_t{64} * 1024;
 
 Notice notice_of(const store::Row& r) {
   Notice n;

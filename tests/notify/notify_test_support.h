@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,6 +58,21 @@ struct Pki {
                 out.server_cert.string() + " -days 2 -extfile " + d + "-ext.cnf");
   }
 };
+
+// The test binary's PKIs, each made at first use and removed when the binary exits: "relay"
+// and "other" for localhost and 127.0.0.1, "elsewhere" for a name the tests never connect to.
+inline const Pki& suite_pki(const std::string& name) {
+  static const vigie::testing::TempDir kDir;
+  static std::map<std::string, Pki> made;
+  auto it = made.find(name);
+  if (it == made.end()) {
+    Pki p;
+    Pki::make(kDir.path(), name, p,
+              name == "elsewhere" ? "DNS:relay.elsewhere.example" : "DNS:localhost,IP:127.0.0.1");
+    it = made.emplace(name, p).first;
+  }
+  return it->second;
+}
 
 // smtp_server.py in a child process; killed when the object goes.
 class SmtpServer {
@@ -135,7 +151,7 @@ class Listener {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    (void)::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     if (type == SOCK_STREAM) ::listen(fd_, 8);
     socklen_t len = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);

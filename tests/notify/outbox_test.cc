@@ -50,7 +50,7 @@ class RefusingPort {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    (void)::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     socklen_t len = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
@@ -67,15 +67,6 @@ class RefusingPort {
 
 class OutboxTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new TempDir();  // NOLINT(cppcoreguidelines-owning-memory): lives for the suite
-    Pki::make(pki_dir_->path(), "relay", pki_);
-  }
-  static void TearDownTestSuite() {
-    delete pki_dir_;  // NOLINT(cppcoreguidelines-owning-memory)
-    pki_dir_ = nullptr;
-  }
-
   void SetUp() override {
     url_ = vigie::testing::fresh_store_url(GetParam(), dir_);
     auto s = store::Store::open(url_);
@@ -98,13 +89,14 @@ class OutboxTest : public ::testing::TestWithParam<std::string> {
     SmtpOptions o;
     o.host = "127.0.0.1";
     o.port = port;
-    o.ca_file = pki_.ca_cert;
+    o.ca_file = testing::suite_pki("relay").ca_cert;
     o.from = "vigie@hospital.example";
     o.timeout = std::chrono::seconds(5);
     return o;
   }
   std::vector<std::string> tls_args() const {
-    return {"--tls-cert", pki_.server_cert.string(), "--tls-key", pki_.server_key.string()};
+    const Pki& pki = testing::suite_pki("relay");
+    return {"--tls-cert", pki.server_cert.string(), "--tls-key", pki.server_key.string()};
   }
 
   std::int64_t queue_syslog(const Message& m = alert()) {
@@ -139,16 +131,11 @@ class OutboxTest : public ::testing::TestWithParam<std::string> {
 
   static Whitelist hospital() { return Whitelist::parse({"@hospital.example"}).value(); }
 
-  static TempDir* pki_dir_;
-  static Pki pki_;
   TempDir dir_;
   std::string url_;
   std::unique_ptr<store::Store> store_;
   core::ManualClock clock_{kT0};
 };
-
-TempDir* OutboxTest::pki_dir_ = nullptr;
-Pki OutboxTest::pki_;
 
 TEST_P(OutboxTest, QueuedOnlyIfTheCallersTransactionCommits) {
   {
@@ -164,7 +151,8 @@ TEST_P(OutboxTest, QueuedOnlyIfTheCallersTransactionCommits) {
 
 TEST_P(OutboxTest, DeliveredOnceAndNeverAgain) {
   Listener collector(SOCK_STREAM);
-  SyslogChannel syslog(tcp_syslog(collector.port()), clock_);
+  auto channel = std::make_unique<SyslogChannel>(tcp_syslog(collector.port()), clock_);
+  SyslogChannel& syslog = *channel;
   const auto id = queue_syslog();
   auto first = deliver_pending(*store_, {nullptr, &syslog}, kT0);
   ASSERT_TRUE(first) << first.error().to_string();
@@ -181,10 +169,10 @@ TEST_P(OutboxTest, DeliveredOnceAndNeverAgain) {
   EXPECT_EQ(n.delivered_at, "2026-11-26T08:00:00.000Z");
   EXPECT_TRUE(n.last_error.empty());
 
+  channel.reset();  // closes its connection: the collector reads to the end
   const int conn = ::accept(collector.fd(), nullptr, nullptr);
   ASSERT_GE(conn, 0);
-  ::shutdown(conn, SHUT_WR);
-  const std::string got = testing::read_stream(conn, 1 << 16);  // until the channel closes
+  const std::string got = testing::read_stream(conn, 1 << 16);
   ::close(conn);
   EXPECT_EQ(std::count(got.begin(), got.end(), '<'), 1) << got;  // one frame, one PRI
 

@@ -17,16 +17,7 @@ using vigie::testing::TempDir;
 
 class SmtpTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    pki_dir_ = new TempDir();  // NOLINT(cppcoreguidelines-owning-memory): lives for the suite
-    Pki::make(pki_dir_->path(), "relay", relay_);
-    Pki::make(pki_dir_->path(), "other", other_);
-    Pki::make(pki_dir_->path(), "elsewhere", elsewhere_, "DNS:relay.elsewhere.example");
-  }
-  static void TearDownTestSuite() {
-    delete pki_dir_;  // NOLINT(cppcoreguidelines-owning-memory)
-    pki_dir_ = nullptr;
-  }
+  const Pki& relay_ = testing::suite_pki("relay");
 
   [[nodiscard]] std::vector<std::string> tls_args() const {
     return {"--tls-cert", relay_.server_cert.string(), "--tls-key", relay_.server_key.string()};
@@ -71,17 +62,8 @@ class SmtpTest : public ::testing::Test {
     return nlohmann::json::parse(out, nullptr, false);
   }
 
-  static TempDir* pki_dir_;
-  static Pki relay_;
-  static Pki other_;
-  static Pki elsewhere_;  // a certificate for another name
   TempDir dir_;
 };
-
-TempDir* SmtpTest::pki_dir_ = nullptr;
-Pki SmtpTest::relay_;
-Pki SmtpTest::other_;
-Pki SmtpTest::elsewhere_;
 
 TEST_F(SmtpTest, MessageArrivesOverStartTlsWithItsHeadersUtf8AndDotLines) {
   SmtpServer server(dir_ / "mail", tls_args());
@@ -211,7 +193,7 @@ TEST_F(SmtpTest, RelayCertificateFromAnotherCaIsRefused) {
   SmtpServer server(dir_ / "mail", tls_args());
   ASSERT_TRUE(server.ready());
   auto o = options(server);
-  o.ca_file = other_.ca_cert;
+  o.ca_file = testing::suite_pki("other").ca_cert;
   auto sent = send_mail(o, allow_hospital(), message());
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, core::ErrorCode::kUnavailable);
@@ -221,11 +203,12 @@ TEST_F(SmtpTest, RelayCertificateFromAnotherCaIsRefused) {
 }
 
 TEST_F(SmtpTest, RelayNameMustMatchItsCertificate) {
-  SmtpServer server(dir_ / "mail", {"--tls-cert", elsewhere_.server_cert.string(), "--tls-key",
-                                    elsewhere_.server_key.string()});
+  const Pki& elsewhere = testing::suite_pki("elsewhere");  // a certificate for another name
+  SmtpServer server(dir_ / "mail", {"--tls-cert", elsewhere.server_cert.string(), "--tls-key",
+                                    elsewhere.server_key.string()});
   ASSERT_TRUE(server.ready());
   auto o = options(server);
-  o.ca_file = elsewhere_.ca_cert;  // a trusted CA, but its certificate names another relay
+  o.ca_file = elsewhere.ca_cert;  // a trusted CA, but its certificate names another relay
   auto sent = send_mail(o, allow_hospital(), message());
   ASSERT_FALSE(sent);
   EXPECT_NE(sent.error().message.find("TLS handshake with the relay failed"), std::string::npos)
