@@ -16,6 +16,7 @@
 #include "backup_commands.h"
 #include "conformance_commands.h"
 #include "netpolicy_commands.h"
+#include "notify_commands.h"
 #include "phi_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
@@ -311,6 +312,7 @@ int main(int argc, char** argv) {
   apps::BackupsCommands backups_commands(app);
   apps::BackupCommands backup_commands(app);
   apps::AuditCommands audit_commands(app);
+  apps::NotifyCommands notify_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -333,6 +335,7 @@ int main(int argc, char** argv) {
   if (auto rc = backups_commands.run(*ctx)) return *rc;
   if (auto rc = backup_commands.run(*ctx)) return *rc;
   if (auto rc = audit_commands.run(*ctx)) return *rc;
+  if (auto rc = notify_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

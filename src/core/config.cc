@@ -54,6 +54,69 @@ Apply interval_into(std::int64_t Config::*field) {
   };
 }
 
+// The notify.* keys: syntax is checked here (file:line:column), meaning by the notify module.
+namespace notify_keys {
+
+Apply integer_into(std::int64_t Config::*field, std::int64_t min, std::int64_t max) {
+  return [field, min, max](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::int64_t>();
+    if (!n.is_integer() || !v) return "expected an integer";
+    if (*v < min || *v > max) return fmt::format("expected an integer from {} to {}", min, max);
+    c.*field = *v;
+    return "";
+  };
+}
+
+Apply one_of_into(std::string Config::*field, const std::vector<std::string>& allowed) {
+  return [field, allowed](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::string>();
+    if (n.is_string() && v) {
+      for (const auto& a : allowed) {
+        if (*v == a) {
+          c.*field = *v;
+          return "";
+        }
+      }
+    }
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
+    return "expected one of " + list;
+  };
+}
+
+// An e-mail address, or "@domain" when `domains` is true: no spaces, controls or brackets.
+bool plausible_address(std::string_view a, bool domains) {
+  auto at = a.find('@');
+  if (at == std::string_view::npos || at + 1 == a.size() || a.find('@', at + 1) != a.npos) {
+    return false;
+  }
+  if (at == 0 && !domains) return false;
+  return std::none_of(a.begin(), a.end(), [](char ch) {
+    auto u = static_cast<unsigned char>(ch);
+    return u <= 0x20 || u >= 0x7f || ch == '<' || ch == '>' || ch == ',' || ch == '"';
+  });
+}
+
+Apply addresses_into(std::vector<std::string> Config::*field, bool domains) {
+  return [field, domains](const toml::node& n, Config& c) -> std::string {
+    const auto* array = n.as_array();
+    if (array == nullptr) return "expected an array of strings";
+    std::vector<std::string> out;
+    for (const auto& item : *array) {
+      auto v = item.value<std::string>();
+      if (!item.is_string() || !v) return "expected an array of strings";
+      if (!plausible_address(*v, domains)) {
+        return fmt::format("'{}' is not an e-mail address{}", *v, domains ? " or @domain" : "");
+      }
+      out.push_back(*v);
+    }
+    c.*field = std::move(out);
+    return "";
+  };
+}
+
+}  // namespace notify_keys
+
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> kRules = {
       {{"store.url", "string", "\"sqlite:vigie.db\"",
@@ -232,6 +295,78 @@ const std::vector<KeyRule>& rules() {
         "8 --keep-monthly 24, run weekly on backup-admin\"): a note shown by `vigie backup "
         "snapshots`; Vigie itself never deletes a snapshot."},
        string_into(&Config::backup_retention)},
+      {{"notify.smtp_host", "string", "\"\"",
+        "SMTP relay that sends Vigie's e-mail (host name or address); empty: no e-mail."},
+       string_into(&Config::notify_smtp_host)},
+      {{"notify.smtp_port", "integer", "587", "Port of the SMTP relay (587: submission)."},
+       notify_keys::integer_into(&Config::notify_smtp_port, 1, 65535)},
+      {{"notify.smtp_starttls", "string", "\"required\"",
+        "\"required\": no mail unless the relay offers STARTTLS and its certificate verifies; "
+        "\"when-offered\": TLS when offered, else cleartext (never with a password); \"off\"."},
+       notify_keys::one_of_into(&Config::notify_smtp_starttls,
+                                {"required", "when-offered", "off"})},
+      {{"notify.smtp_ca_file", "string", "\"\"",
+        "PEM file of the CA(s) the relay's certificate must chain to (relative to the home); "
+        "empty: the system's CAs."},
+       string_into(&Config::notify_smtp_ca_file)},
+      {{"notify.smtp_user", "string", "\"\"",
+        "User for SMTP AUTH (PLAIN or LOGIN, only over TLS); empty: no authentication."},
+       string_into(&Config::notify_smtp_user)},
+      {{"notify.smtp_password_file", "string", "\"\"",
+        "File holding the SMTP password (relative to the home, mode 0600); never logged."},
+       string_into(&Config::notify_smtp_password_file)},
+      {{"notify.smtp_from", "string", "\"\"",
+        "Sender address of Vigie's e-mail (envelope and From:); required with smtp_host."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::string>();
+         if (!n.is_string() || !v) return "expected a string";
+         if (!v->empty() && !notify_keys::plausible_address(*v, false)) {
+           return fmt::format("'{}' is not an e-mail address", *v);
+         }
+         c.notify_smtp_from = *v;
+         return "";
+       }},
+      {{"notify.smtp_timeout_seconds", "integer", "30",
+        "Seconds to wait for the relay to connect or answer a command."},
+       notify_keys::integer_into(&Config::notify_smtp_timeout_seconds, 1, 600)},
+      {{"notify.email_allowed", "array of strings", "[]",
+        "The whitelist: the only recipients Vigie may e-mail, exact addresses or \"@domain\" "
+        "(that domain only). Any other recipient is refused and audited."},
+       notify_keys::addresses_into(&Config::notify_email_allowed, true)},
+      {{"notify.email_to", "array of strings", "[]",
+        "Who receives alerts by e-mail (each must also be allowed by email_allowed)."},
+       notify_keys::addresses_into(&Config::notify_email_to, false)},
+      {{"notify.syslog", "string", "\"\"",
+        "Where alerts go by syslog: \"udp://HOST:PORT\", \"tcp://HOST:PORT\" (RFC 5424, octet "
+        "counting), \"local\" (/dev/log), \"unix:PATH\"; empty: no syslog."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::string>();
+         if (!n.is_string() || !v) return "expected a string";
+         if (!v->empty() && *v != "local" && !v->starts_with("udp://") &&
+             !v->starts_with("tcp://") && !v->starts_with("unix:")) {
+           return "expected \"udp://HOST:PORT\", \"tcp://HOST:PORT\", \"local\", "
+                  "\"unix:PATH\" or \"\"";
+         }
+         c.notify_syslog = *v;
+         return "";
+       }},
+      {{"notify.syslog_facility", "string", "\"daemon\"",
+        "Syslog facility of Vigie's messages: kern, user, mail, daemon, auth, syslog, lpr, news, "
+        "uucp, cron, authpriv, ftp, local0 ... local7."},
+       notify_keys::one_of_into(
+           &Config::notify_syslog_facility,
+           {"kern",   "user",   "mail",   "daemon",   "auth",   "syslog", "lpr",
+            "news",   "uucp",   "cron",   "authpriv", "ftp",    "local0", "local1",
+            "local2", "local3", "local4", "local5",   "local6", "local7"})},
+      {{"notify.retry_max_attempts", "integer", "10",
+        "Delivery attempts of a notice before it is marked failed (`vigie notify outbox` lists "
+        "it)."},
+       notify_keys::integer_into(&Config::notify_retry_max_attempts, 1, 100)},
+      {{"notify.retry_base_seconds", "integer", "60",
+        "Wait before the second attempt; each further wait doubles, up to retry_max_seconds."},
+       notify_keys::integer_into(&Config::notify_retry_base_seconds, 1, 86400)},
+      {{"notify.retry_max_seconds", "integer", "3600", "Longest wait between two attempts."},
+       notify_keys::integer_into(&Config::notify_retry_max_seconds, 1, 604800)},
   };
   return kRules;
 }

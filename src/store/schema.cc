@@ -408,6 +408,35 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open ON alerts (kind, object) WHERE cleared_at IS NULL;
 )sql";
 
+// The notification outbox: a notice is written in the transaction of what caused it, then
+// delivered with retries (notify module). One row per destination (one e-mail recipient, or
+// syslog), so that each is delivered once whatever happens to the others. next_attempt_at is
+// also the lease of a delivery in progress: a deliverer that dies leaves the row due later.
+constexpr std::string_view kNotifyOutbox = R"sql(
+CREATE TABLE notify_outbox (
+  id {pk},
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL
+    CHECK (severity = 'critical' OR severity = 'error' OR severity = 'warning'
+           OR severity = 'notice' OR severity = 'info'),
+  object TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  channel TEXT NOT NULL CHECK (channel = 'email' OR channel = 'syslog'),
+  recipient TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state = 'pending' OR state = 'delivered' OR state = 'failed' OR state = 'refused'),
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  delivered_at TEXT,
+  last_error TEXT
+);
+CREATE INDEX notify_outbox_due ON notify_outbox (state, next_attempt_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -418,6 +447,7 @@ constexpr Migration kMigrations[] = {
     {4, "audit log", kAudit},
     {5, "backup tracking: systems, policies, runs, verifications, restore tests, alerts",
      kBackupTracking},
+    {8, "notification outbox", kNotifyOutbox},
     {9, "scheduled jobs of vigied", kScheduler},
 };
 

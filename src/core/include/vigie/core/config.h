@@ -46,6 +46,23 @@ struct Config {
   std::string backup_staging_dir = "backup/staging";
   std::int64_t backup_interval_hours = 24;
   std::string backup_retention;
+  // notify.*: alerts and notices by e-mail and syslog (docs/notify.md). An empty smtp_host
+  // turns e-mail off, an empty syslog turns syslog off.
+  std::string notify_smtp_host;
+  std::int64_t notify_smtp_port = 587;
+  std::string notify_smtp_starttls = "required";
+  std::string notify_smtp_ca_file;
+  std::string notify_smtp_user;
+  std::string notify_smtp_password_file;
+  std::string notify_smtp_from;
+  std::int64_t notify_smtp_timeout_seconds = 30;
+  std::vector<std::string> notify_email_allowed;
+  std::vector<std::string> notify_email_to;
+  std::string notify_syslog;
+  std::string notify_syslog_facility = "daemon";
+  std::int64_t notify_retry_max_attempts = 10;
+  std::int64_t notify_retry_base_seconds = 60;
+  std::int64_t notify_retry_max_seconds = 3600;
 };
 
 struct ConfigKey {
