@@ -31,6 +31,13 @@ struct Config {
   std::int64_t deadline_days_unscored = 30;
   // netpolicy.dns_server: "IPv4:port" resolving the site roles' DNS names; empty = system.
   std::string netpolicy_dns_server;
+  // Disaster-recovery exports (docs/resilience-export.md); the strategic PCs are in the store.
+  std::string export_outbox_dir = "export/outbox";
+  std::int64_t export_generations_kept = 7;
+  std::int64_t export_max_age_hours = 26;
+  std::vector<int> export_schedule_hours = {6, 18};
+  std::string export_site;
+  std::int64_t export_connect_timeout_seconds = 15;
 };
 
 struct ConfigKey {
