@@ -25,11 +25,14 @@ using core::fail;
 using nlohmann::json;
 using store::Value;
 
+// ISO 8601 basic format with milliseconds, always the same width so that names sort by time:
+// "20261126T010203.042Z".
 std::string generation_name(core::TimePoint t) {
-  // "2026-11-26T01:02:03Z" -> "20261126T010203Z": sorts by time, safe in any file system.
-  std::string text = core::format_utc(std::chrono::floor<std::chrono::seconds>(t));
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(t);
+  std::string text = core::format_utc(seconds);  // "2026-11-26T01:02:03Z"
   std::erase_if(text, [](char c) { return c == '-' || c == ':'; });
-  return text;
+  text.pop_back();
+  return fmt::format("{}.{:03d}Z", text, (t - seconds).count());
 }
 
 Status make_private_dir(const std::filesystem::path& dir) {
@@ -136,10 +139,9 @@ Result<Generation> write_generation(store::Store& store, const std::filesystem::
   if (!taken) return tl::unexpected(taken.error());
   if (*taken > 0) {
     return fail(ErrorCode::kConflict,
-                fmt::format("generation {} was already written (one per second at most)", g.name));
+                fmt::format("generation {} was already written", g.name));
   }
-  const ArchiveMeta meta{g.name, core::format_utc(std::chrono::floor<std::chrono::seconds>(now)),
-                         *site, VIGIE_VERSION};
+  const ArchiveMeta meta{g.name, core::format_utc(now), *site, VIGIE_VERSION};
   auto files = export_files(store, home, meta, g.counts);
   if (!files) return tl::unexpected(files.error());
   auto archive = build_archive(meta, *files, *key, recipients);

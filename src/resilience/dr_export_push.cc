@@ -35,6 +35,7 @@ std::string summary_of(const std::string& output) {
     size_t end = output.find('\n', start);
     if (end == std::string::npos) end = output.size();
     std::string_view line(output.data() + start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (!line.empty() && !line.starts_with("sftp>")) last = std::string(line);
     start = end + 1;
   }
@@ -59,8 +60,8 @@ PushOutcome classify(const std::string& output) {
 std::vector<std::string> sftp_command(const PushRequest& r, const std::filesystem::path& batch) {
   const ExportHost& h = *r.host;
   const bool ipv6 = h.ssh_host.find(':') != std::string::npos;
+  // Not -q: it would hide ssh's diagnostics (host key refused, connection refused) we classify.
   return {"sftp",
-          "-q",
           "-b",
           batch.string(),
           "-i",
@@ -148,7 +149,7 @@ bool is_archive_file_name(std::string_view name) {
   }
   std::string_view middle =
       name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
-  return middle.find_first_not_of("0123456789TZ-") == std::string_view::npos;
+  return middle.find_first_not_of("0123456789TZ.") == std::string_view::npos;
 }
 
 std::string known_hosts_text(const std::vector<ExportHost>& hosts) {

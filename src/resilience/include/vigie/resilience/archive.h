@@ -90,7 +90,7 @@ struct ArchiveFile {
 
 // What the header and the signed manifest both state, and verify compares.
 struct ArchiveMeta {
-  std::string generation;  // "20261126T010203Z"
+  std::string generation;  // "20261126T010203.042Z"
   std::string created_at;  // ISO 8601 UTC
   std::string site;
   std::string vigie_version;

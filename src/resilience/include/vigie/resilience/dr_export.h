@@ -140,7 +140,7 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
                                               const ArchiveMeta& meta, ExportCounts& counts);
 
 struct Generation {
-  std::string name;  // "20261126T010203Z"
+  std::string name;  // "20261126T010203.042Z"
   std::filesystem::path archive;
   std::string sha256;
   std::int64_t size = 0;
