@@ -196,8 +196,7 @@ Result<RunReport> run_export(store::Store& store, const std::filesystem::path& h
   auto hosts = list_hosts(store);
   if (!hosts) return tl::unexpected(hosts.error());
   const ExportPaths paths = export_paths(home, config);
-  VIGIE_TRY(make_private_dir(paths.known_hosts.parent_path()));
-  VIGIE_TRY(core::write_file_durably(paths.known_hosts, internal::known_hosts_text(*hosts), 0600));
+  VIGIE_TRY(make_private_dir(paths.known_hosts_dir));
   const auto scratch = paths.dir / "tmp";
   VIGIE_TRY(make_private_dir(scratch));
   std::error_code ec;
@@ -206,11 +205,13 @@ Result<RunReport> run_export(store::Store& store, const std::filesystem::path& h
                 paths.ssh_key.string());
   }
   for (const auto& h : *hosts) {
+    const auto known_hosts = paths.known_hosts_dir / h.name;
+    VIGIE_TRY(core::write_file_durably(known_hosts, internal::known_hosts_text(h), 0600));
     internal::PushRequest request{&h,
                                   g->archive,
                                   g->sha256,
                                   paths.ssh_key,
-                                  paths.known_hosts,
+                                  known_hosts,
                                   scratch,
                                   static_cast<int>(config.export_generations_kept),
                                   static_cast<int>(config.export_connect_timeout_seconds)};

@@ -60,7 +60,7 @@ ExportPaths export_paths(const std::filesystem::path& home, const core::Config& 
   p.signing_key = p.dir / "signing.key";
   p.signing_pub = p.dir / "signing.pub";
   p.ssh_key = p.dir / "ssh" / "id_ed25519";
-  p.known_hosts = p.dir / "ssh" / "known_hosts";
+  p.known_hosts_dir = p.dir / "ssh" / "known_hosts.d";
   std::filesystem::path outbox(config.export_outbox_dir);
   p.outbox = outbox.is_absolute() ? outbox : home / outbox;
   return p;

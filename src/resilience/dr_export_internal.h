@@ -34,7 +34,7 @@ PushResult push_archive(const PushRequest& request);
 std::string archive_file_name(std::string_view generation);
 bool is_archive_file_name(std::string_view name);
 
-// The known_hosts file for every registered PC, from their registered host keys.
-std::string known_hosts_text(const std::vector<ExportHost>& hosts);
+// The known_hosts line of a PC, from its registered host key.
+std::string known_hosts_text(const ExportHost& host);
 
 }  // namespace vigie::resilience::internal

@@ -152,16 +152,11 @@ bool is_archive_file_name(std::string_view name) {
   return middle.find_first_not_of("0123456789TZ.") == std::string_view::npos;
 }
 
-std::string known_hosts_text(const std::vector<ExportHost>& hosts) {
-  std::string out;
-  for (const auto& h : hosts) {
-    const std::string name =
-        h.ssh_port == 22 && h.ssh_host.find(':') == std::string::npos
-            ? h.ssh_host
-            : fmt::format("[{}]:{}", h.ssh_host, h.ssh_port);
-    out += fmt::format("{} {}\n", name, h.ssh_host_key);
-  }
-  return out;
+std::string known_hosts_text(const ExportHost& h) {
+  const std::string name = h.ssh_port == 22 && h.ssh_host.find(':') == std::string::npos
+                               ? h.ssh_host
+                               : fmt::format("[{}]:{}", h.ssh_host, h.ssh_port);
+  return fmt::format("{} {}\n", name, h.ssh_host_key);
 }
 
 PushResult push_archive(const PushRequest& r) {

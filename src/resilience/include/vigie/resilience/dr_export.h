@@ -36,7 +36,9 @@ struct ExportPaths {
   std::filesystem::path signing_key;  // secret, mode 0600
   std::filesystem::path signing_pub;
   std::filesystem::path ssh_key;  // dedicated SSH client key (OpenSSH format, mode 0600)
-  std::filesystem::path known_hosts;  // written from the hosts' registered host keys
+  // One known_hosts file per PC (NAME inside), written from its registered host key only, so
+  // that two PCs behind one address never vouch for each other's key.
+  std::filesystem::path known_hosts_dir;
   std::filesystem::path outbox;
 };
 ExportPaths export_paths(const std::filesystem::path& home, const core::Config& config);
