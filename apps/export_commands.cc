@@ -190,14 +190,15 @@ int status(AppContext& ctx, bool as_json) {
   if (as_json) {
     json hosts = json::array();
     for (const auto& s : *statuses) {
-      hosts.push_back({{"host", s.name},
-                       {"state", rs::to_string(s.state)},
-                       {"last_success_at", s.last_success_at.empty() ? json() : json(s.last_success_at)},
-                       {"age_seconds", s.age_seconds ? json(*s.age_seconds) : json()},
-                       {"last_success_generation", s.last_success_generation},
-                       {"last_attempt_at", s.last_attempt_at},
-                       {"last_outcome", s.last_outcome},
-                       {"last_detail", s.last_detail}});
+      hosts.push_back(
+          {{"host", s.name},
+           {"state", rs::to_string(s.state)},
+           {"last_success_at", s.last_success_at.empty() ? json() : json(s.last_success_at)},
+           {"age_seconds", s.age_seconds ? json(*s.age_seconds) : json()},
+           {"last_success_generation", s.last_success_generation},
+           {"last_attempt_at", s.last_attempt_at},
+           {"last_outcome", s.last_outcome},
+           {"last_detail", s.last_detail}});
     }
     json list = json::array();
     for (const auto& a : alerts) {
@@ -214,7 +215,8 @@ int status(AppContext& ctx, bool as_json) {
           s.age_seconds ? std::to_string(*s.age_seconds / 3600) : "-",
           s.last_outcome.empty() ? "-" : s.last_outcome + ": " + s.last_detail);
     }
-    for (const auto& a : alerts) std::cerr << "vigie: ALERT " << a.host << ": " << a.message << "\n";
+    for (const auto& a : alerts)
+      std::cerr << "vigie: ALERT " << a.host << ": " << a.message << "\n";
   }
   return alerts.empty() ? 0 : 1;
 }
@@ -235,8 +237,9 @@ ExportCommands::ExportCommands(CLI::App& app) {
   host_add_->add_option("--pubkey", pubkey_, "The PC's host.pub (file or key text)")->required();
   host_add_->add_option("--ssh", ssh_, "user@host or user@host:port")->required();
   host_add_->add_option("--dir", remote_dir_, "Directory on the PC for the archives")->required();
-  host_add_->add_option("--ssh-host-key", ssh_host_key_,
-                        "The PC's SSH host key (file such as ssh_host_ed25519_key.pub, or text)")
+  host_add_
+      ->add_option("--ssh-host-key", ssh_host_key_,
+                   "The PC's SSH host key (file such as ssh_host_ed25519_key.pub, or text)")
       ->required();
   host_add_->add_flag("--replace", replace_, "Change a PC already registered under NAME");
   host_remove_ = host->add_subcommand("remove", "Forget a strategic PC");
@@ -292,8 +295,8 @@ std::optional<int> ExportCommands::run(AppContext& ctx) const {
       if (!text) return fail_with(text.error());
       host_key = *text;
     }
-    auto added =
-        rs::add_host(*ctx.store, {name_, ssh_, remote_dir_, *key_text, host_key}, replace_, actor());
+    auto added = rs::add_host(*ctx.store, {name_, ssh_, remote_dir_, *key_text, host_key}, replace_,
+                              actor());
     if (!added) return fail_with(added.error());
     std::cout << fmt::format("strategic PC {} {}: {}@{}:{} dir {} (key id {})\n", added->name,
                              replace_ ? "registered or updated" : "registered", added->ssh_user,
@@ -322,8 +325,8 @@ std::optional<int> ExportCommands::run(AppContext& ctx) const {
     return 0;
   }
   if (procedure_add_->parsed()) {
-    auto id = rs::register_procedure(*ctx.store, ctx.home, {name_, title_, applies_to_, file_},
-                                     actor());
+    auto id =
+        rs::register_procedure(*ctx.store, ctx.home, {name_, title_, applies_to_, file_}, actor());
     if (!id) return fail_with(id.error());
     std::cout << fmt::format("procedure {} registered ({})\n", name_, file_);
     return 0;

@@ -58,7 +58,9 @@ std::uint32_t get_u32(std::string_view in, size_t at) {
          std::uint32_t{p[3]};
 }
 
-const auto* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const auto* bytes_of(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
 
 // "KIND:HEX" with the label checked; a bare hex string is accepted for public keys.
 Result<std::string> key_hex(std::string_view text, KeyKind kind, std::string_view where) {
@@ -87,7 +89,8 @@ core::Error bad_key(std::string_view label, std::string_view where) {
 
 bool safe_path(std::string_view path) {
   if (path.empty() || path.size() > 200 || path.front() == '/' || path.back() == '/') return false;
-  if (path.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ._-/") !=
+  if (path.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ._-/") !=
       std::string_view::npos) {
     return false;
   }
@@ -161,9 +164,9 @@ Result<Layout> parse_layout(std::string_view bytes, std::string_view name) {
     at += 4;
     if (size < crypto_secretstream_xchacha20poly1305_ABYTES ||
         size > kArchiveChunk + crypto_secretstream_xchacha20poly1305_ABYTES || at + size > end) {
-      return tl::unexpected(refused(
-          name, fmt::format("truncated or corrupted: frame {} claims {} bytes at offset {}",
-                            l.frames.size() + 1, size, at - 4)));
+      return tl::unexpected(
+          refused(name, fmt::format("truncated or corrupted: frame {} claims {} bytes at offset {}",
+                                    l.frames.size() + 1, size, at - 4)));
     }
     l.frames.push_back(bytes.substr(at, size));
     at += size;
@@ -190,14 +193,14 @@ Result<std::string> decrypt(const Layout& l, const BoxKeyPair& host, std::string
     }
   }
   if (sealed_hex.empty()) {
-    return tl::unexpected(refused(
-        name, fmt::format("not encrypted for this host's key (key id {})", host_id)));
+    return tl::unexpected(
+        refused(name, fmt::format("not encrypted for this host's key (key id {})", host_id)));
   }
   std::array<std::uint8_t, crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_KEYBYTES>
       sealed{};
   std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_HEADERBYTES> stream_header{};
-  if (!from_hex(sealed_hex, sealed) || !from_hex(text_field(l.header, "stream_header"),
-                                                 stream_header)) {
+  if (!from_hex(sealed_hex, sealed) ||
+      !from_hex(text_field(l.header, "stream_header"), stream_header)) {
     return tl::unexpected(refused(name, "malformed sealed key or stream header"));
   }
   SecretBytes<crypto_secretstream_xchacha20poly1305_KEYBYTES> key;
@@ -216,15 +219,15 @@ Result<std::string> decrypt(const Layout& l, const BoxKeyPair& host, std::string
     unsigned long long length = 0;
     unsigned char tag = 0;
     const auto& f = l.frames[i];
-    if (crypto_secretstream_xchacha20poly1305_pull(&state, chunk.data(), &length, &tag,
-                                                   bytes_of(f), f.size(), nullptr, 0) != 0) {
+    if (crypto_secretstream_xchacha20poly1305_pull(&state, chunk.data(), &length, &tag, bytes_of(f),
+                                                   f.size(), nullptr, 0) != 0) {
       return tl::unexpected(
           refused(name, fmt::format("frame {} does not decrypt (altered)", i + 1)));
     }
     const bool last = i + 1 == l.frames.size();
     if ((tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) != last) {
-      return tl::unexpected(refused(name, last ? "truncated: the final frame is missing"
-                                               : "frames after the final one"));
+      return tl::unexpected(refused(
+          name, last ? "truncated: the final frame is missing" : "frames after the final one"));
     }
     plain.append(reinterpret_cast<const char*>(chunk.data()), length);
   }
@@ -474,8 +477,7 @@ Result<std::string> seal_archive(const ArchiveMeta& meta, std::string_view plain
   crypto_secretstream_xchacha20poly1305_keygen(key.bytes().data());
   crypto_secretstream_xchacha20poly1305_state state;
   std::array<std::uint8_t, crypto_secretstream_xchacha20poly1305_HEADERBYTES> stream_header{};
-  crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header.data(),
-                                                  key.bytes().data());
+  crypto_secretstream_xchacha20poly1305_init_push(&state, stream_header.data(), key.bytes().data());
   json header = meta_json(meta);
   header["format"] = "vigie-dr-export";
   header["format_version"] = kArchiveFormatVersion;
@@ -551,17 +553,17 @@ Result<VerifiedArchive> verify_archive(std::string_view bytes, const SigningPubl
   if (crypto_sign_verify_detached(bytes_of(layout->signature), bytes_of(layout->signed_part),
                                   layout->signed_part.size(), trusted.bytes.data()) != 0) {
     if (out.signer_key_id != trusted.key_id()) {
-      return tl::unexpected(refused(
-          name, fmt::format("signed by key id {}, not by the trusted key {} (wrong signer)",
-                            out.signer_key_id, trusted.key_id())));
+      return tl::unexpected(
+          refused(name, fmt::format("signed by key id {}, not by the trusted key {} (wrong signer)",
+                                    out.signer_key_id, trusted.key_id())));
     }
     return tl::unexpected(
         refused(name, "the archive's signature does not verify: it was altered after signing"));
   }
   if (!supported_version(out.meta.vigie_version)) {
-    return tl::unexpected(refused(
-        name, fmt::format("written by Vigie '{}', a version this verifier cannot read",
-                          out.meta.vigie_version)));
+    return tl::unexpected(
+        refused(name, fmt::format("written by Vigie '{}', a version this verifier cannot read",
+                                  out.meta.vigie_version)));
   }
   if (auto r = h.find("recipients"); r != h.end() && r->is_array()) {
     for (const auto& rec : *r) {

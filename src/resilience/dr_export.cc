@@ -138,8 +138,7 @@ Result<Generation> write_generation(store::Store& store, const std::filesystem::
   auto taken = store.query_int("SELECT COUNT(*) FROM dr_export_runs WHERE generation = ?", name);
   if (!taken) return tl::unexpected(taken.error());
   if (*taken > 0) {
-    return fail(ErrorCode::kConflict,
-                fmt::format("generation {} was already written", g.name));
+    return fail(ErrorCode::kConflict, fmt::format("generation {} was already written", g.name));
   }
   const ArchiveMeta meta{g.name, core::format_utc(now), *site, VIGIE_VERSION};
   auto files = export_files(store, home, meta, g.counts);
@@ -153,10 +152,14 @@ Result<Generation> write_generation(store::Store& store, const std::filesystem::
   g.archive = paths.outbox / internal::archive_file_name(g.name);
   VIGIE_TRY(core::write_file_durably(g.archive, *archive, 0600));
 
-  json details = {{"generation", g.name},       {"sha256", g.sha256},
-                  {"size", g.size},             {"devices", g.counts.devices},
-                  {"findings", g.counts.findings}, {"procedures", g.counts.procedures},
-                  {"contacts", g.counts.contacts}, {"recipients", g.recipients},
+  json details = {{"generation", g.name},
+                  {"sha256", g.sha256},
+                  {"size", g.size},
+                  {"devices", g.counts.devices},
+                  {"findings", g.counts.findings},
+                  {"procedures", g.counts.procedures},
+                  {"contacts", g.counts.contacts},
+                  {"recipients", g.recipients},
                   {"signer_key_id", key->public_key.key_id()}};
   VIGIE_TRY(audit_in_tx(store, actor, "export.run", "export:" + g.name, details, [&]() -> Status {
     VIGIE_TRY(store.lock_table("dr_export_runs"));
@@ -220,8 +223,8 @@ Result<RunReport> run_export(store::Store& store, const std::filesystem::path& h
                     {"outcome", to_string(pushed.outcome)},
                     {"detail", pushed.detail},
                     {"generations_kept", pushed.generations_kept}};
-    VIGIE_TRY(audit_in_tx(
-        store, actor, "export.push", "export-host:" + h.name, details, [&]() -> Status {
+    VIGIE_TRY(
+        audit_in_tx(store, actor, "export.push", "export-host:" + h.name, details, [&]() -> Status {
           VIGIE_TRY(store.lock_table("dr_export_pushes"));
           auto id = store.next_id("dr_export_pushes");
           if (!id) return tl::unexpected(id.error());
@@ -237,12 +240,12 @@ Result<RunReport> run_export(store::Store& store, const std::filesystem::path& h
               "generations_kept) VALUES (?, ?, ?, ?, ?, ?, ?)",
               p);
         }));
-    core::log_event(pushed.outcome == PushOutcome::kOk ? core::LogLevel::kInfo
-                                                       : core::LogLevel::kWarn,
-                    "export.push",
-                    {{"host", h.name},
-                     {"outcome", std::string(to_string(pushed.outcome))},
-                     {"detail", pushed.detail}});
+    core::log_event(
+        pushed.outcome == PushOutcome::kOk ? core::LogLevel::kInfo : core::LogLevel::kWarn,
+        "export.push",
+        {{"host", h.name},
+         {"outcome", std::string(to_string(pushed.outcome))},
+         {"detail", pushed.detail}});
     report.pushes.push_back(std::move(pushed));
   }
   return report;

@@ -179,9 +179,10 @@ Result<std::int64_t> register_procedure(store::Store& store, const std::filesyst
       [&]() -> Status {
         VIGIE_TRY(store.lock_table("dr_procedures"));
         std::vector<Value> key = {input.name};
-        auto existing = store.query_int("SELECT COALESCE(MAX(id), 0) FROM dr_procedures WHERE "
-                                        "name = ?",
-                                        key);
+        auto existing = store.query_int(
+            "SELECT COALESCE(MAX(id), 0) FROM dr_procedures WHERE "
+            "name = ?",
+            key);
         if (!existing) return tl::unexpected(existing.error());
         std::vector<Value> p = {title,
                                 opt(std::string(core::trim(input.applies_to))),
@@ -218,8 +219,8 @@ Status remove_procedure(store::Store& store, std::string_view name, const Export
   return audited(store, actor, "export.procedure.remove", "procedure:" + std::string(name),
                  json::object(), [&]() -> Status {
                    std::vector<Value> key = {std::string(name)};
-                   auto n = store.query_int("SELECT COUNT(*) FROM dr_procedures WHERE name = ?",
-                                            key);
+                   auto n =
+                       store.query_int("SELECT COUNT(*) FROM dr_procedures WHERE name = ?", key);
                    if (!n) return tl::unexpected(n.error());
                    if (*n == 0) {
                      return fail(ErrorCode::kNotFound, fmt::format("no procedure '{}'", name));
@@ -260,8 +261,8 @@ std::string check_contact(const VendorContact& c, std::string& column) {
     if (c.phone.find_first_not_of("0123456789 +()-./") != std::string::npos) {
       return bad("phone", fmt::format("'{}' is not a phone number", c.phone));
     }
-    if (std::count_if(c.phone.begin(), c.phone.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) <
-        3) {
+    if (std::count_if(c.phone.begin(), c.phone.end(),
+                      [](char ch) { return ch >= '0' && ch <= '9'; }) < 3) {
       return bad("phone", fmt::format("'{}' has too few digits", c.phone));
     }
   }
@@ -329,9 +330,9 @@ Result<ContactImport> import_vendor_contacts(store::Store& store, const std::fil
     std::array<std::string, std::size(kContactColumns)> v;
     for (size_t i = 0; i < fields.size(); ++i) {
       if (auto bad = core::find_invalid_utf8(fields[i])) {
-        return fail(ErrorCode::kInvalidInput, fmt::format("invalid UTF-8 at byte {}", *bad + 1),
-                    fmt::format("{} column '{}'", where,
-                                kContactColumns[static_cast<size_t>(slot[i])]));
+        return fail(
+            ErrorCode::kInvalidInput, fmt::format("invalid UTF-8 at byte {}", *bad + 1),
+            fmt::format("{} column '{}'", where, kContactColumns[static_cast<size_t>(slot[i])]));
       }
       v[static_cast<size_t>(slot[i])] = std::string(core::trim(fields[i]));
     }
@@ -352,43 +353,42 @@ Result<ContactImport> import_vendor_contacts(store::Store& store, const std::fil
   result.records = contacts.size();
   const std::string now = core::format_utc(actor.clock.now());
   json details = {{"file", csv.filename().string()}};
-  VIGIE_TRY(audited(store, actor, "export.contacts.import", "vendor-contacts", details,
-                    [&]() -> Status {
-                      VIGIE_TRY(store.lock_table("vendor_contacts"));
-                      for (const auto& c : contacts) {
-                        const std::string norm = inventory::normalize_vendor(c.vendor);
-                        std::vector<Value> key = {norm, c.service, c.contact_name};
-                        auto id = store.query_int(
-                            "SELECT COALESCE(MAX(id), 0) FROM vendor_contacts WHERE vendor_norm "
-                            "= ? AND service = ? AND contact_name = ?",
-                            key);
-                        if (!id) return tl::unexpected(id.error());
-                        std::vector<Value> p = {c.vendor,      norm,         c.service,
-                                                c.contact_name, opt(c.phone), opt(c.email),
-                                                opt(c.hours),  opt(c.contract), opt(c.notes),
-                                                now,           actor.name};
-                        if (*id != 0) {
-                          p.emplace_back(*id);
-                          VIGIE_TRY(store.execute(
-                              "UPDATE vendor_contacts SET vendor = ?, vendor_norm = ?, service "
+  VIGIE_TRY(
+      audited(store, actor, "export.contacts.import", "vendor-contacts", details, [&]() -> Status {
+        VIGIE_TRY(store.lock_table("vendor_contacts"));
+        for (const auto& c : contacts) {
+          const std::string norm = inventory::normalize_vendor(c.vendor);
+          std::vector<Value> key = {norm, c.service, c.contact_name};
+          auto id = store.query_int(
+              "SELECT COALESCE(MAX(id), 0) FROM vendor_contacts WHERE vendor_norm "
+              "= ? AND service = ? AND contact_name = ?",
+              key);
+          if (!id) return tl::unexpected(id.error());
+          std::vector<Value> p = {c.vendor,     norm,         c.service,    c.contact_name,
+                                  opt(c.phone), opt(c.email), opt(c.hours), opt(c.contract),
+                                  opt(c.notes), now,          actor.name};
+          if (*id != 0) {
+            p.emplace_back(*id);
+            VIGIE_TRY(
+                store.execute("UPDATE vendor_contacts SET vendor = ?, vendor_norm = ?, service "
                               "= ?, contact_name = ?, phone = ?, email = ?, hours = ?, contract "
                               "= ?, notes = ?, updated_at = ?, updated_by = ? WHERE id = ?",
                               p));
-                          ++result.updated;
-                          continue;
-                        }
-                        auto next = store.next_id("vendor_contacts");
-                        if (!next) return tl::unexpected(next.error());
-                        p.insert(p.begin(), Value(*next));
-                        VIGIE_TRY(store.execute(
-                            "INSERT INTO vendor_contacts (id, vendor, vendor_norm, service, "
+            ++result.updated;
+            continue;
+          }
+          auto next = store.next_id("vendor_contacts");
+          if (!next) return tl::unexpected(next.error());
+          p.insert(p.begin(), Value(*next));
+          VIGIE_TRY(
+              store.execute("INSERT INTO vendor_contacts (id, vendor, vendor_norm, service, "
                             "contact_name, phone, email, hours, contract, notes, updated_at, "
                             "updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             p));
-                        ++result.created;
-                      }
-                      return {};
-                    }));
+          ++result.created;
+        }
+        return {};
+      }));
   return result;
 }
 
@@ -424,7 +424,8 @@ Result<SshTarget> parse_ssh_target(std::string_view text) {
   auto at = text.find('@');
   if (at == std::string_view::npos || at == 0) return bad("no user");
   t.user = std::string(text.substr(0, at));
-  if (t.user.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+  if (t.user.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
           std::string::npos ||
       t.user.front() == '-') {
     return bad("bad user name");
@@ -436,15 +437,18 @@ Result<SshTarget> parse_ssh_target(std::string_view text) {
     if (close == std::string_view::npos) return bad("unclosed '['");
     t.host = std::string(rest.substr(1, close - 1));
     rest = rest.substr(close + 1);
-    if (rest.starts_with(":")) port = rest.substr(1);
-    else if (!rest.empty()) return bad("text after ']'");
+    if (rest.starts_with(":"))
+      port = rest.substr(1);
+    else if (!rest.empty())
+      return bad("text after ']'");
   } else {
     auto colon = rest.rfind(':');
     t.host = std::string(rest.substr(0, colon));
     if (colon != std::string_view::npos) port = rest.substr(colon + 1);
   }
   if (t.host.empty() || t.host.front() == '-' ||
-      t.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
+      t.host.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") !=
           std::string::npos) {
     return bad("bad host name");
   }
@@ -474,7 +478,8 @@ Result<std::string> parse_host_key(std::string_view text) {
                                                 "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
                                                 "ssh-rsa"};
   if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
-    return fail(ErrorCode::kInvalidInput, fmt::format("--ssh-host-key: unknown key type '{}'", type));
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("--ssh-host-key: unknown key type '{}'", type));
   }
   if (blob.size() < 16 ||
       blob.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
@@ -526,9 +531,9 @@ Result<ExportHost> add_host(store::Store& store, const HostInput& input, bool re
   auto host_key = parse_host_key(input.ssh_host_key);
   if (!host_key) return tl::unexpected(host_key.error());
   if (!safe_remote_dir(input.remote_dir)) {
-    return fail(ErrorCode::kInvalidInput,
-                fmt::format("--dir '{}': a path of A-Z a-z 0-9 . _ - / ~ without '..'",
-                            input.remote_dir));
+    return fail(
+        ErrorCode::kInvalidInput,
+        fmt::format("--dir '{}': a path of A-Z a-z 0-9 . _ - / ~ without '..'", input.remote_dir));
   }
   auto key = parse_box_public(input.public_key_text, "--pubkey");
   if (!key) return tl::unexpected(key.error());
@@ -545,10 +550,14 @@ Result<ExportHost> add_host(store::Store& store, const HostInput& input, bool re
         auto id = store.query_int("SELECT COALESCE(MAX(id), 0) FROM dr_export_hosts WHERE name = ?",
                                   name);
         if (!id) return tl::unexpected(id.error());
-        std::vector<Value> p = {target->user,  target->host,
-                                std::int64_t{target->port}, *host_key,
-                                input.remote_dir, std::string(core::trim(key_hex)),
-                                key->key_id(),   now};
+        std::vector<Value> p = {target->user,
+                                target->host,
+                                std::int64_t{target->port},
+                                *host_key,
+                                input.remote_dir,
+                                std::string(core::trim(key_hex)),
+                                key->key_id(),
+                                now};
         if (*id != 0) {
           if (!replace) {
             return fail(ErrorCode::kConflict,
@@ -584,10 +593,11 @@ Status remove_host(store::Store& store, std::string_view name, const ExportActor
   return audited(store, actor, "export.host.remove", "export-host:" + std::string(name),
                  json::object(), [&]() -> Status {
                    std::vector<Value> key = {std::string(name)};
-                   auto n = store.query_int("SELECT COUNT(*) FROM dr_export_hosts WHERE name = ?",
-                                            key);
+                   auto n =
+                       store.query_int("SELECT COUNT(*) FROM dr_export_hosts WHERE name = ?", key);
                    if (!n) return tl::unexpected(n.error());
-                   if (*n == 0) return fail(ErrorCode::kNotFound, fmt::format("no host '{}'", name));
+                   if (*n == 0)
+                     return fail(ErrorCode::kNotFound, fmt::format("no host '{}'", name));
                    return store.execute("DELETE FROM dr_export_hosts WHERE name = ?", key);
                  });
 }

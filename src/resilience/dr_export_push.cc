@@ -110,8 +110,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv) {
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned =
-      posix_spawnp(&pid, args.front(), &actions, nullptr, args.data(), environ);
+  const int spawned = posix_spawnp(&pid, args.front(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
   if (spawned != 0) {
@@ -168,10 +167,10 @@ PushResult push_archive(const PushRequest& r) {
   const auto batch = r.scratch / ("batch-" + core::random_hex(4));
   // "-mkdir": a directory that already exists is not an error. Paths are checked at
   // registration (no spaces, quotes or ".."), so they need no quoting here.
-  const std::string commands =
-      fmt::format("-mkdir {0}\nput {1} {0}/{2}.part\nrename {0}/{2}.part {0}/{2}\n"
-                  "get {0}/{2} {3}\nls -1 {0}\n",
-                  dir, r.archive.string(), name, readback.string());
+  const std::string commands = fmt::format(
+      "-mkdir {0}\nput {1} {0}/{2}.part\nrename {0}/{2}.part {0}/{2}\n"
+      "get {0}/{2} {3}\nls -1 {0}\n",
+      dir, r.archive.string(), name, readback.string());
   if (auto st = core::write_file_durably(batch, commands, 0600); !st) {
     result.detail = st.error().to_string();
     return result;
@@ -229,9 +228,9 @@ PushResult push_archive(const PushRequest& r) {
     if (!removed || removed->exit_code != 0) {
       // The archive is there and checked: the push counts; the warning is kept in the detail.
       result.outcome = PushOutcome::kOk;
-      result.detail = fmt::format(
-          "{} pushed and read back, but old generations were not removed: {}", name,
-          removed ? summary_of(removed->output) : removed.error().to_string());
+      result.detail =
+          fmt::format("{} pushed and read back, but old generations were not removed: {}", name,
+                      removed ? summary_of(removed->output) : removed.error().to_string());
       return result;
     }
   }

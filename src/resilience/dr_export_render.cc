@@ -149,9 +149,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
   // Findings still needing work, mitigated or accepted: what to do and by when.
   const core::ManualClock at_export(*core::parse_utc(meta.created_at));
   std::vector<advisory::Finding> findings;
-  VIGIE_TRY(advisory::for_each_finding(store, {}, at_export, [&](const advisory::Finding& f) {
-    findings.push_back(f);
-  }));
+  VIGIE_TRY(advisory::for_each_finding(store, {}, at_export,
+                                       [&](const advisory::Finding& f) { findings.push_back(f); }));
   std::sort(findings.begin(), findings.end(), [](const auto& a, const auto& b) {
     const std::string da = a.due_on.empty() ? "9999" : a.due_on;
     const std::string db = b.due_on.empty() ? "9999" : b.due_on;
@@ -171,10 +170,10 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
   for (const auto& p : *procedures) {
     auto content = core::read_file(home / p.document_path);
     if (!content) {
-      return core::fail(ErrorCode::kIo,
-                        fmt::format("procedure '{}': its document is missing from the home",
-                                    p.name),
-                        (home / p.document_path).string());
+      return core::fail(
+          ErrorCode::kIo,
+          fmt::format("procedure '{}': its document is missing from the home", p.name),
+          (home / p.document_path).string());
     }
     if (core::sha256_hex(*content) != p.sha256) {
       return core::fail(ErrorCode::kInvalidInput,
@@ -190,10 +189,10 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
   }
 
   // ---- CSV ----
-  std::string csv = csv_line({"id", "vendor", "product", "part_number", "serial_number",
-                              "software_version", "site", "zone", "location", "owner",
-                              "criticality", "status", "ip", "mac", "hostname", "vlan",
-                              "maintenance_contract", "remote_service", "vendor_contacts"});
+  std::string csv =
+      csv_line({"id", "vendor", "product", "part_number", "serial_number", "software_version",
+                "site", "zone", "location", "owner", "criticality", "status", "ip", "mac",
+                "hostname", "vlan", "maintenance_contract", "remote_service", "vendor_contacts"});
   auto contact_summary = [&](const std::string& vendor_norm) {
     std::vector<std::string> parts;
     auto it = contacts_of.find(vendor_norm);
@@ -211,8 +210,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
   }
   files.push_back({"csv/devices.csv", "text/csv; charset=utf-8", std::move(csv)});
   csv = csv_line({"finding_id", "device_id", "vendor", "product", "serial_number", "site", "zone",
-                  "location", "ip", "advisory", "verdict", "status", "due_on", "overdue",
-                  "actions", "status_note"});
+                  "location", "ip", "advisory", "verdict", "status", "due_on", "overdue", "actions",
+                  "status_note"});
   for (const auto& f : findings) {
     const DeviceRow* d = by_id.count(f.device_id) != 0 ? by_id[f.device_id] : nullptr;
     csv += csv_line({std::to_string(f.id), std::to_string(f.device_id), f.vendor, f.product,
@@ -229,8 +228,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
                      c.notes, c.updated_at});
   }
   files.push_back({"csv/vendor_contacts.csv", "text/csv; charset=utf-8", std::move(csv)});
-  csv = csv_line({"name", "title", "applies_to", "file", "sha256", "size", "registered_at",
-                  "registered_by"});
+  csv = csv_line(
+      {"name", "title", "applies_to", "file", "sha256", "size", "registered_at", "registered_by"});
   for (const auto& p : *procedures) {
     csv += csv_line({p.name, p.title, p.applies_to, procedure_file[p.name], p.sha256,
                      std::to_string(p.size), p.registered_at, p.registered_by});
@@ -260,7 +259,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
 
   h += "<h2 id=\"procedures\">Degraded-mode procedures</h2>\n";
   if (procedures->empty()) {
-    h += "<p>No procedure registered (<span class=\"mono\">vigie export procedure add</span>).</p>\n";
+    h += "<p>No procedure registered (<span class=\"mono\">vigie export procedure "
+         "add</span>).</p>\n";
   } else {
     h += "<table><tr><th>Procedure</th><th>Applies to</th><th>Document</th><th>Registered</th>"
          "</tr>\n";
@@ -283,8 +283,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
       const DeviceRow* d = by_id.count(f.device_id) != 0 ? by_id[f.device_id] : nullptr;
       std::string actions;
       for (const auto& a : f.actions) {
-        actions += fmt::format("<div><b>{}</b>: {}</div>", html_escape(a.category),
-                               html_escape(a.text));
+        actions +=
+            fmt::format("<div><b>{}</b>: {}</div>", html_escape(a.category), html_escape(a.text));
       }
       h += fmt::format(
           "<tr><td{}>{}{}</td><td>{}{}</td><td>{} {} <span class=\"mono\">{}</span></td>"
@@ -302,9 +302,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
   h += "<h2 id=\"devices\">Devices by site and zone</h2>\n";
   std::string current;
   for (const auto& d : devices) {
-    const std::string group = joined({d.site.empty() ? "(no site)" : d.site,
-                                      d.zone.empty() ? "(no zone)" : d.zone},
-                                     " / ");
+    const std::string group = joined(
+        {d.site.empty() ? "(no site)" : d.site, d.zone.empty() ? "(no zone)" : d.zone}, " / ");
     if (group != current) {
       if (!current.empty()) h += "</table>\n";
       current = group;
@@ -328,8 +327,8 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
         "</td><td>{}</td></tr>\n",
         d.id, html_escape(d.vendor), html_escape(d.product), html_escape(d.part_number),
         html_escape(d.serial), html_escape(d.version), html_escape(d.location),
-        html_escape(d.owner), html_escape(d.criticality), html_escape(d.status),
-        html_escape(d.ips), html_escape(d.hostnames), html_escape(d.macs), support);
+        html_escape(d.owner), html_escape(d.criticality), html_escape(d.status), html_escape(d.ips),
+        html_escape(d.hostnames), html_escape(d.macs), support);
   }
   if (!current.empty()) h += "</table>\n";
   if (devices.empty()) h += "<p>No device in the inventory.</p>\n";
@@ -346,14 +345,15 @@ Result<std::vector<ArchiveFile>> export_files(store::Store& store,
           "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}"
           "</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
           html_escape(c.vendor), html_escape(c.service), html_escape(c.contact_name),
-          html_escape(c.phone), html_escape(c.email), html_escape(c.hours),
-          html_escape(c.contract), html_escape(c.notes));
+          html_escape(c.phone), html_escape(c.email), html_escape(c.hours), html_escape(c.contract),
+          html_escape(c.notes));
     }
     h += "</table>\n";
   }
-  h += fmt::format("<p class=\"meta\">Generation {} of {}; signed, encrypted archive checked "
-                   "with <span class=\"mono\">vigie export verify</span>.</p>\n</body></html>\n",
-                   html_escape(meta.generation), site);
+  h += fmt::format(
+      "<p class=\"meta\">Generation {} of {}; signed, encrypted archive checked "
+      "with <span class=\"mono\">vigie export verify</span>.</p>\n</body></html>\n",
+      html_escape(meta.generation), site);
   files.push_back({"index.html", "text/html; charset=utf-8", std::move(h)});
 
   files.push_back(

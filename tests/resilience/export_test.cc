@@ -127,8 +127,8 @@ TEST_F(ArchiveTest, SwappedFileIsRefusedByTheManifest) {
   const std::string manifest = manifest_json(meta(), signer_.public_key.key_id(), files);
   files[1].data = "id,vendor\r\n1,Philips\r\n2,Evil Co\r\n";
   files[1].data.resize(sample_files()[1].data.size(), ' ');
-  auto sealed = seal_archive(meta(), payload(manifest, signer_, files), signer_,
-                             {{"pc1", pc1_.public_key}});
+  auto sealed =
+      seal_archive(meta(), payload(manifest, signer_, files), signer_, {{"pc1", pc1_.public_key}});
   ASSERT_TRUE(sealed);
   auto v = verify(*sealed, &pc1_);
   ASSERT_FALSE(v);
@@ -140,8 +140,8 @@ TEST_F(ArchiveTest, ManifestSignedByAnotherKeyIsRefused) {
   SigningKeyPair other = generate_signing_key();
   auto files = sample_files();
   const std::string manifest = manifest_json(meta(), signer_.public_key.key_id(), files);
-  auto sealed = seal_archive(meta(), payload(manifest, other, files), signer_,
-                             {{"pc1", pc1_.public_key}});
+  auto sealed =
+      seal_archive(meta(), payload(manifest, other, files), signer_, {{"pc1", pc1_.public_key}});
   ASSERT_TRUE(sealed);
   auto v = verify(*sealed, &pc1_);
   ASSERT_FALSE(v);
@@ -153,8 +153,8 @@ TEST_F(ArchiveTest, ManifestDisagreeingWithTheHeaderIsRefused) {
   older.generation = "20250101T000000.000Z";
   auto files = sample_files();
   const std::string manifest = manifest_json(older, signer_.public_key.key_id(), files);
-  auto sealed = seal_archive(meta(), payload(manifest, signer_, files), signer_,
-                             {{"pc1", pc1_.public_key}});
+  auto sealed =
+      seal_archive(meta(), payload(manifest, signer_, files), signer_, {{"pc1", pc1_.public_key}});
   ASSERT_TRUE(sealed);
   auto v = verify(*sealed, &pc1_);
   ASSERT_FALSE(v);
@@ -186,10 +186,10 @@ TEST_F(ArchiveTest, DroppedFinalFrameIsRefusedEvenWhenReSigned) {
   // Drop the last frame (its 4-byte length and ciphertext), then sign again with the real key:
   // only the stream's final tag can tell.
   std::string body = archive->substr(0, archive->size() - 64);
-  const size_t header = 12 + ((static_cast<unsigned char>(body[8]) << 24) |
-                              (static_cast<unsigned char>(body[9]) << 16) |
-                              (static_cast<unsigned char>(body[10]) << 8) |
-                              static_cast<unsigned char>(body[11]));
+  const size_t header =
+      12 + ((static_cast<unsigned char>(body[8]) << 24) |
+            (static_cast<unsigned char>(body[9]) << 16) |
+            (static_cast<unsigned char>(body[10]) << 8) | static_cast<unsigned char>(body[11]));
   size_t at = header;
   size_t last = at;
   while (at < body.size()) {
@@ -202,8 +202,8 @@ TEST_F(ArchiveTest, DroppedFinalFrameIsRefusedEvenWhenReSigned) {
   std::array<unsigned char, crypto_sign_BYTES> sig{};
   crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(body.data()),
                        body.size(), signer_.secret.bytes().data());
-  const std::string resigned = body + std::string(reinterpret_cast<const char*>(sig.data()),
-                                                  sig.size());
+  const std::string resigned =
+      body + std::string(reinterpret_cast<const char*>(sig.data()), sig.size());
   auto outer = verify(resigned, nullptr);
   ASSERT_TRUE(outer) << outer.error().to_string();
   auto v = verify(resigned, &pc1_);
@@ -261,8 +261,8 @@ class ExportStoreTest : public ::testing::TestWithParam<std::string> {
                "Siemens,Artis zee,S1,VC14B,CHU,Bloc,Salle 4,Bloc opératoire,10.1.120.20,"
                "in-service\n"
                "Dell,OptiPlex,OLD1,,CHU,Bureautique,Stock,IT,10.1.160.9,decommissioned\n");
-    auto r = inventory::import_devices(*store_, dir_ / "devices.csv",
-                                       inventory::ImportFormat::kCsv, {});
+    auto r =
+        inventory::import_devices(*store_, dir_ / "devices.csv", inventory::ImportFormat::kCsv, {});
     ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
     advisory::Actor a{"test", clock_, {}};
     auto imported = advisory::import_advisory(*store_, demo::dxr009_csaf(), "dxr009.json", {}, a);
@@ -273,10 +273,10 @@ class ExportStoreTest : public ::testing::TestWithParam<std::string> {
                "Siemens Healthineers,PSIRT,,,productcert@siemens.com,\n");
     ASSERT_TRUE(import_vendor_contacts(*store_, dir_ / "contacts.csv", actor()));
     write_file(dir_ / "paper.txt", "Mode dégradé: tracer chaque charge sur papier.\n");
-    ASSERT_TRUE(register_procedure(*store_, home_,
-                                   {"sterilisation-paper", "Traçabilité papier", "Stérilisation",
-                                    dir_ / "paper.txt"},
-                                   actor()));
+    ASSERT_TRUE(register_procedure(
+        *store_, home_,
+        {"sterilisation-paper", "Traçabilité papier", "Stérilisation", dir_ / "paper.txt"},
+        actor()));
   }
 
   ExportActor actor() { return {"alice", "test", clock_}; }
@@ -394,9 +394,9 @@ TEST_P(ExportStoreTest, ChangedProcedureDocumentStopsTheExport) {
 
 TEST_P(ExportStoreTest, ProceduresReplaceAndRemoveAudited) {
   write_file(dir_ / "v2.pdf", "%PDF-1.4 new version");
-  ASSERT_TRUE(register_procedure(*store_, home_,
-                                 {"sterilisation-paper", "Traçabilité papier v2", "", dir_ / "v2.pdf"},
-                                 actor()));
+  ASSERT_TRUE(register_procedure(
+      *store_, home_, {"sterilisation-paper", "Traçabilité papier v2", "", dir_ / "v2.pdf"},
+      actor()));
   auto list = list_procedures(*store_);
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
@@ -414,7 +414,7 @@ TEST_P(ExportStoreTest, ProceduresReplaceAndRemoveAudited) {
 TEST_P(ExportStoreTest, ContactImportIsAllOrNothingWithPositions) {
   write_file(dir_ / "more.csv",
              "vendor,service,contact_name,phone,email\n"
-             "Philips,hotline,,+33 1 99 99 99 99,\n"   // updates Philips' hotline
+             "Philips,hotline,,+33 1 99 99 99 99,\n"  // updates Philips' hotline
              "GE Healthcare,field service,Jean,,jean@ge.example\n");
   auto r = import_vendor_contacts(*store_, dir_ / "more.csv", actor());
   ASSERT_TRUE(r) << r.error().to_string();

@@ -180,8 +180,8 @@ std::string_view to_string(HostState state);
 
 struct HostStatus {
   std::string name;
-  std::string last_success_at;                // "" when never
-  std::optional<std::int64_t> age_seconds;    // since the last success
+  std::string last_success_at;              // "" when never
+  std::optional<std::int64_t> age_seconds;  // since the last success
   std::string last_success_generation;
   std::string last_attempt_at;
   std::string last_outcome;  // of the last attempt
