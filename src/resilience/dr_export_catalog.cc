@@ -289,8 +289,8 @@ Result<ContactImport> import_vendor_contacts(store::Store& store, const std::fil
   if (!*more) return fail(ErrorCode::kInvalidInput, "empty file: a header line is expected", file);
   std::vector<int> slot;  // header position -> kContactColumns index
   std::vector<bool> seen(std::size(kContactColumns), false);
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const std::string name = core::ascii_lower(core::trim(fields[i]));
+  for (const auto field : fields) {
+    const std::string name = core::ascii_lower(core::trim(field));
     auto it = std::find(std::begin(kContactColumns), std::end(kContactColumns), name);
     if (it == std::end(kContactColumns)) {
       return fail(ErrorCode::kInvalidInput,

@@ -197,6 +197,7 @@ PushResult push_archive(const PushRequest& r) {
   }
   // Rotation: the PC's generations, oldest first; names sort by time.
   std::vector<std::string> present;
+  std::vector<std::string> leftovers;
   size_t start = 0;
   const std::string& out = ran->output;
   while (start < out.size()) {
@@ -207,6 +208,11 @@ PushResult push_archive(const PushRequest& r) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     std::string base = line.substr(line.rfind('/') == std::string::npos ? 0 : line.rfind('/') + 1);
     if (is_archive_file_name(base)) present.push_back(base);
+    // An upload cut short (the server killed, the network lost) leaves NAME.part behind.
+    constexpr std::string_view kPart = ".part";
+    if (base.ends_with(kPart) && is_archive_file_name(base.substr(0, base.size() - kPart.size()))) {
+      leftovers.push_back(base);
+    }
   }
   std::sort(present.begin(), present.end());
   present.erase(std::unique(present.begin(), present.end()), present.end());
@@ -216,11 +222,14 @@ PushResult push_archive(const PushRequest& r) {
     if (present[i] == name) continue;  // never the one just sent
     removals += fmt::format("rm {}/{}\n", dir, present[i]);
   }
+  for (const auto& part : leftovers) removals += fmt::format("-rm {}/{}\n", dir, part);
   result.generations_kept = static_cast<int>(std::min(present.size(), keep));
   if (!removals.empty()) {
     if (auto st = core::write_file_durably(batch, removals, 0600); !st) {
-      result.outcome = PushOutcome::kFailed;
-      result.detail = "pushed, but old generations not removed: " + st.error().to_string();
+      result.outcome = PushOutcome::kOk;
+      result.detail =
+          fmt::format("{} pushed and read back, but old generations were not removed: {}", name,
+                      st.error().to_string());
       return result;
     }
     auto removed = run_process(sftp_command(r, batch));

@@ -79,6 +79,8 @@ vigie export host add pc2 --pubkey "$work/pc2/host.pub" --ssh "root@127.0.0.1:$c
 vigie export host add pc3 --pubkey "$work/pc3/host.pub" --ssh "root@127.0.0.1:$port" \
   --dir "$work/pc3-inbox" --ssh-host-key "$work/sshd/other_key.pub" >/dev/null
 
+# What an upload cut short would leave behind: removed by the next push.
+echo partial >"$work/pc1/inbox/vigie-dr-20200101T000000.000Z.vdr.part"
 for run in 1 2 3; do
   set +e
   vigie export run --json >"$work/run$run.json" 2>"$work/run$run.err"
@@ -90,7 +92,7 @@ for run in 1 2 3; do
     "$work/run$run.json" >/dev/null || fail "run $run: $(jq -c .pushes "$work/run$run.json")"
 done
 
-# Rotation: exactly the newest two generations on the PC, no partial upload left.
+# Rotation: exactly the newest two generations on the PC, no partial upload left over.
 mapfile -t on_pc < <(ls "$work/pc1/inbox")
 [ "${#on_pc[@]}" = 2 ] || fail "files on pc1: ${on_pc[*]}"
 for run in 2 3; do
@@ -110,7 +112,7 @@ jq -e '.ok and .contents_checked and (.files | length) >= 6' "$work/verify.json"
 grep -q "Essenta DR Compact" "$work/pc1/readable/index.html" || fail "index.html lacks devices"
 head -1 "$work/pc1/readable/csv/devices.csv" | grep -q "^id,vendor,product" ||
   fail "devices.csv header"
-# pc2's key cannot read pc1's copy? It can: every registered PC is a recipient; a stranger cannot.
+# Every registered PC can read the archive; a PC that is not registered cannot.
 "$bin/vigie" export host-keygen --out "$work/stranger" >/dev/null
 set +e
 "$bin/vigie" export verify "$latest" --key "$work/pc1/signer.pub" \

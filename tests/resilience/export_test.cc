@@ -74,7 +74,7 @@ TEST_F(ArchiveTest, ContentIsNotReadableInTheArchive) {
 }
 
 TEST_F(ArchiveTest, LargeContentSpansFramesAndRoundTrips) {
-  std::string big(300 * 1024, '\0');
+  std::string big(size_t{300} * 1024, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7919) % 251);
   auto archive = build_archive(meta(), {{"csv/big.csv", "text/csv", big}}, signer_,
                                {{"pc1", pc1_.public_key}});
@@ -179,7 +179,7 @@ TEST_F(ArchiveTest, ArchiveForAnotherPcIsRefused) {
 }
 
 TEST_F(ArchiveTest, DroppedFinalFrameIsRefusedEvenWhenReSigned) {
-  std::string big(200 * 1024, 'x');
+  std::string big(size_t{200} * 1024, 'x');
   auto archive =
       build_archive(meta(), {{"a.csv", "text/csv", big}}, signer_, {{"pc1", pc1_.public_key}});
   ASSERT_TRUE(archive);

@@ -103,7 +103,7 @@ struct Recipient {
 
 inline constexpr std::string_view kArchiveMagic = "VIGIEDR1";
 inline constexpr int kArchiveFormatVersion = 1;
-inline constexpr size_t kArchiveChunk = 64 * 1024;
+inline constexpr size_t kArchiveChunk = size_t{64} * 1024;
 inline constexpr size_t kMaxArchiveBytes = size_t{2} << 30;
 
 // The manifest (JSON text) of `files` and the plaintext stream: manifest length, manifest,
