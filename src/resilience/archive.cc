@@ -560,6 +560,14 @@ Result<VerifiedArchive> verify_archive(std::string_view bytes, const SigningPubl
     return tl::unexpected(
         refused(name, "the archive's signature does not verify: it was altered after signing"));
   }
+  // An older archive renamed as a newer one: the signed header says which generation it is.
+  const std::string file = std::filesystem::path(std::string(name)).filename().string();
+  if (file.starts_with("vigie-dr-") && file.ends_with(".vdr") &&
+      file != "vigie-dr-" + out.meta.generation + ".vdr") {
+    return tl::unexpected(refused(
+        name, fmt::format("the file is named for another generation: it holds generation {}",
+                          out.meta.generation)));
+  }
   if (!supported_version(out.meta.vigie_version)) {
     return tl::unexpected(
         refused(name, fmt::format("written by Vigie '{}', a version this verifier cannot read",

@@ -28,7 +28,12 @@ a = socket.socket(); a.bind(("127.0.0.1", 0))
 b = socket.socket(); b.bind(("127.0.0.1", 0))
 print(a.getsockname()[1], b.getsockname()[1])')
 
-vigie init --demo >/dev/null 2>&1
+vigie init >/dev/null 2>&1
+printf '%s\n' 'vendor,product,serial_number,site,zone,location,owner,ip,status' \
+  'Philips,Essenta DR Compact,E1,CHU,Imagerie,"Bât A, salle 2",Radiologie,10.1.110.30,in-service' \
+  'Siemens,Artis zee,S1,CHU,Bloc,Salle 4,Bloc opératoire,10.1.120.20,in-service' \
+  >"$work/devices.csv"
+vigie devices import "$work/devices.csv" >/dev/null
 sed -i -e 's/^generations_kept = 7$/generations_kept = 2/' -e 's/^max_age_hours = 26$/max_age_hours = 1/' \
   -e 's/^connect_timeout_seconds = 15$/connect_timeout_seconds = 5/' "$work/home/vigie.toml"
 grep -q '^generations_kept = 2$' "$work/home/vigie.toml" || fail "configuration not set"
@@ -138,6 +143,18 @@ rc=$?
 set -e
 [ "$rc" = 1 ] && grep -q "REFUSED" "$work/tampered.err" ||
   fail "tampered archive: exit $rc $(cat "$work/tampered.err")"
+
+# An older generation renamed as the newest one: refused (the signed header names it).
+older="$work/pc1/inbox/vigie-dr-$(jq -r .generation "$work/run2.json").vdr"
+cp "$older" "$work/renamed/$(basename "$latest")" 2>/dev/null ||
+  { mkdir -p "$work/renamed"; cp "$older" "$work/renamed/$(basename "$latest")"; }
+set +e
+"$bin/vigie" export verify "$work/renamed/$(basename "$latest")" --key "$work/pc1/signer.pub" \
+  2>"$work/renamed.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "named for another generation" "$work/renamed.err" ||
+  fail "renamed archive: exit $rc $(cat "$work/renamed.err")"
 
 # Status: pc1 fresh, pc2 stale (never reached), pc3 unverifiable; exit 1 with the alerts.
 set +e

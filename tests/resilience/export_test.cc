@@ -171,6 +171,16 @@ TEST_F(ArchiveTest, UnreadableVigieVersionIsRefused) {
   EXPECT_NE(v.error().message.find("7.0.0"), std::string::npos);
 }
 
+TEST_F(ArchiveTest, ArchiveRenamedAsAnotherGenerationIsRefused) {
+  auto right = verify_archive(archive_, signer_.public_key, &pc1_,
+                              "/inbox/vigie-dr-20261126T010203.000Z.vdr");
+  ASSERT_TRUE(right) << right.error().to_string();
+  auto renamed = verify_archive(archive_, signer_.public_key, &pc1_,
+                                "/inbox/vigie-dr-20261127T060000.000Z.vdr");
+  ASSERT_FALSE(renamed);
+  EXPECT_NE(renamed.error().message.find("20261126T010203.000Z"), std::string::npos);
+}
+
 TEST_F(ArchiveTest, ArchiveForAnotherPcIsRefused) {
   BoxKeyPair stranger = generate_box_key();
   auto v = verify(archive_, &stranger);

@@ -139,7 +139,8 @@ struct VerifiedArchive {
 
 // Checks the archive's structure and outer signature against `trusted`; with `host`, also
 // decrypts it and checks the manifest's signature, the Vigie version and every file's SHA-256.
-// A refusal is kInvalidInput with the reason ("where" is `name`).
+// A refusal is kInvalidInput with the reason ("where" is `name`). When `name` is a file named
+// "vigie-dr-GENERATION.vdr", GENERATION must be the one the signed header states.
 Result<VerifiedArchive> verify_archive(std::string_view bytes, const SigningPublicKey& trusted,
                                        const BoxKeyPair* host, std::string_view name);
 
