@@ -15,6 +15,7 @@
 #include "audit_commands.h"
 #include "backup_commands.h"
 #include "conformance_commands.h"
+#include "export_commands.h"
 #include "netpolicy_commands.h"
 #include "notify_commands.h"
 #include "phi_commands.h"
@@ -313,6 +314,7 @@ int main(int argc, char** argv) {
   apps::BackupCommands backup_commands(app);
   apps::AuditCommands audit_commands(app);
   apps::NotifyCommands notify_commands(app);
+  apps::ExportCommands export_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -325,6 +327,7 @@ int main(int argc, char** argv) {
   if (auto rc = advisory_commands.run_without_home()) return *rc;
   if (auto rc = policy_commands.run_without_home()) return *rc;
   if (auto rc = phi_commands.run(home)) return *rc;
+  if (auto rc = export_commands.run_without_home()) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
@@ -336,6 +339,7 @@ int main(int argc, char** argv) {
   if (auto rc = backup_commands.run(*ctx)) return *rc;
   if (auto rc = audit_commands.run(*ctx)) return *rc;
   if (auto rc = notify_commands.run(*ctx)) return *rc;
+  if (auto rc = export_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -367,6 +367,57 @@ const std::vector<KeyRule>& rules() {
        notify_keys::integer_into(&Config::notify_retry_base_seconds, 1, 86400)},
       {{"notify.retry_max_seconds", "integer", "3600", "Longest wait between two attempts."},
        notify_keys::integer_into(&Config::notify_retry_max_seconds, 1, 604800)},
+      {{"export.outbox_dir", "string", "\"export/outbox\"",
+        "Where `vigie export run` writes each disaster-recovery archive before pushing it to the "
+        "strategic PCs (relative to the home directory)."},
+       string_into(&Config::export_outbox_dir)},
+      {{"export.generations_kept", "integer", "7",
+        "Archives kept in the outbox and on each strategic PC; older ones are deleted after a "
+        "successful push (1 to 1000)."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v) return "expected an integer";
+         if (*v < 1 || *v > 1000) return "between 1 and 1000";
+         c.export_generations_kept = *v;
+         return "";
+       }},
+      {{"export.max_age_hours", "integer", "26",
+        "A strategic PC whose last successful push is older than this is reported stale by "
+        "`vigie export status` (1 to 8760)."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v) return "expected an integer";
+         if (*v < 1 || *v > 8760) return "between 1 and 8760";
+         c.export_max_age_hours = *v;
+         return "";
+       }},
+      {{"export.schedule_hours", "array of integers", "[6, 18]",
+        "Hours of the day (UTC, 0-23) at which vigied runs the export; [] for none."},
+       [](const toml::node& n, Config& c) -> std::string {
+         const auto* array = n.as_array();
+         if (array == nullptr) return "expected an array of hours, e.g. [6, 18]";
+         std::vector<int> hours;
+         for (const auto& e : *array) {
+           auto v = e.value<std::int64_t>();
+           if (!e.is_integer() || !v || *v < 0 || *v > 23) return "hours are integers 0 to 23";
+           hours.push_back(static_cast<int>(*v));
+         }
+         c.export_schedule_hours = std::move(hours);
+         return "";
+       }},
+      {{"export.site", "string", "\"\"",
+        "The hospital's name as the archives and their readable pages state it; empty for the "
+        "names of the store's sites."},
+       string_into(&Config::export_site)},
+      {{"export.connect_timeout_seconds", "integer", "15",
+        "SSH connection timeout of a push to one strategic PC (1 to 600)."},
+       [](const toml::node& n, Config& c) -> std::string {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v) return "expected an integer";
+         if (*v < 1 || *v > 600) return "between 1 and 600";
+         c.export_connect_timeout_seconds = *v;
+         return "";
+       }},
   };
   return kRules;
 }

@@ -437,6 +437,79 @@ CREATE TABLE notify_outbox (
 CREATE INDEX notify_outbox_due ON notify_outbox (state, next_attempt_at);
 )sql";
 
+// Disaster-recovery exports: the degraded-mode procedures and vendor contacts they carry, the
+// strategic PCs they go to, each generation written and each push to each PC.
+constexpr std::string_view kDrExport = R"sql(
+CREATE TABLE dr_procedures (
+  id {pk},
+  name TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  applies_to TEXT,
+  document_name TEXT NOT NULL,
+  document_path TEXT NOT NULL,
+  document_sha256 TEXT NOT NULL,
+  document_size BIGINT NOT NULL,
+  registered_at TEXT NOT NULL,
+  registered_by TEXT NOT NULL
+);
+CREATE TABLE vendor_contacts (
+  id {pk},
+  vendor TEXT NOT NULL,
+  vendor_norm TEXT NOT NULL,
+  service TEXT NOT NULL,
+  contact_name TEXT NOT NULL,
+  phone TEXT,
+  email TEXT,
+  hours TEXT,
+  contract TEXT,
+  notes TEXT,
+  updated_at TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  UNIQUE (vendor_norm, service, contact_name),
+  CHECK (phone IS NOT NULL OR email IS NOT NULL)
+);
+CREATE TABLE dr_export_hosts (
+  id {pk},
+  name TEXT NOT NULL UNIQUE,
+  ssh_user TEXT NOT NULL,
+  ssh_host TEXT NOT NULL,
+  ssh_port INTEGER NOT NULL CHECK (ssh_port BETWEEN 1 AND 65535),
+  ssh_host_key TEXT NOT NULL,
+  remote_dir TEXT NOT NULL,
+  box_public_key TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE dr_export_runs (
+  id {pk},
+  generation TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  archive_name TEXT NOT NULL,
+  archive_sha256 TEXT NOT NULL,
+  archive_size BIGINT NOT NULL,
+  devices INTEGER NOT NULL,
+  findings INTEGER NOT NULL,
+  procedures INTEGER NOT NULL,
+  contacts INTEGER NOT NULL,
+  recipients INTEGER NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE TABLE dr_export_pushes (
+  id {pk},
+  host_id BIGINT NOT NULL REFERENCES dr_export_hosts(id) ON DELETE CASCADE,
+  run_id BIGINT NOT NULL REFERENCES dr_export_runs(id) ON DELETE CASCADE,
+  attempted_at TEXT NOT NULL,
+  outcome TEXT NOT NULL
+    CHECK (outcome = 'ok' OR outcome = 'unreachable' OR outcome = 'unverifiable'
+           OR outcome = 'failed'),
+  detail TEXT,
+  generations_kept INTEGER
+);
+CREATE INDEX dr_export_pushes_host ON dr_export_pushes (host_id, attempted_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -447,6 +520,7 @@ constexpr Migration kMigrations[] = {
     {4, "audit log", kAudit},
     {5, "backup tracking: systems, policies, runs, verifications, restore tests, alerts",
      kBackupTracking},
+    {6, "disaster-recovery exports", kDrExport},
     {8, "notification outbox", kNotifyOutbox},
     {9, "scheduled jobs of vigied", kScheduler},
 };

@@ -63,6 +63,13 @@ struct Config {
   std::int64_t notify_retry_max_attempts = 10;
   std::int64_t notify_retry_base_seconds = 60;
   std::int64_t notify_retry_max_seconds = 3600;
+  // Disaster-recovery exports (docs/resilience-export.md); the strategic PCs are in the store.
+  std::string export_outbox_dir = "export/outbox";
+  std::int64_t export_generations_kept = 7;
+  std::int64_t export_max_age_hours = 26;
+  std::vector<int> export_schedule_hours = {6, 18};
+  std::string export_site;
+  std::int64_t export_connect_timeout_seconds = 15;
 };
 
 struct ConfigKey {
