@@ -13,6 +13,7 @@
 #include "app_context.h"
 #include "conformance_commands.h"
 #include "netpolicy_commands.h"
+#include "offline_commands.h"
 #include "phi_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
@@ -305,6 +306,7 @@ int main(int argc, char** argv) {
   apps::PolicyCommands policy_commands(app);
   apps::ProfileCommands profile_commands(app);
   apps::PhiCommands phi_commands(app);
+  apps::OfflineCommands offline_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -317,6 +319,7 @@ int main(int argc, char** argv) {
   if (auto rc = advisory_commands.run_without_home()) return *rc;
   if (auto rc = policy_commands.run_without_home()) return *rc;
   if (auto rc = phi_commands.run(home)) return *rc;
+  if (auto rc = offline_commands.run_without_store(home)) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
@@ -324,6 +327,7 @@ int main(int argc, char** argv) {
   if (auto rc = netpolicy_commands.run(*ctx)) return *rc;
   if (auto rc = policy_commands.run(*ctx)) return *rc;
   if (auto rc = profile_commands.run(*ctx)) return *rc;
+  if (auto rc = offline_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);
