@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "vigie/inventory/model.h"
@@ -167,6 +168,7 @@ Result<std::string> normalize_device_field(std::string_view field, std::string_v
     return std::string(inventory::to_string(*c));
   }
   if (field == "status") {
+    if (v.empty()) return fail(ErrorCode::kInvalidInput, "status cannot be empty");
     auto s = inventory::parse_status(v);
     if (!s) return fail(ErrorCode::kInvalidInput, fmt::format("'{}' is not a device status", v));
     return std::string(inventory::to_string(*s));
@@ -268,22 +270,31 @@ struct Journal::Impl {
   }
 
   // Rolls back unless committed.
-  struct Tx {
-    Impl* impl;
-    bool done = false;
+  class Tx {
+   public:
+    explicit Tx(Impl* impl) : impl_(impl) {}
+    Tx(Tx&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
+    Tx& operator=(Tx&&) = delete;
+    Tx(const Tx&) = delete;
+    Tx& operator=(const Tx&) = delete;
     ~Tx() {
-      if (!done && sqlite3_get_autocommit(impl->db.get()) == 0) {
+      if (impl_ == nullptr) return;
+      Impl* impl = impl_;
+      if (sqlite3_get_autocommit(impl->db.get()) == 0) {
         sqlite3_exec(impl->db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
       }
     }
     Status commit() {
-      done = true;
+      Impl* impl = std::exchange(impl_, nullptr);
       return impl->exec("COMMIT");
     }
+
+   private:
+    Impl* impl_;
   };
   Result<Tx> begin() {
     VIGIE_TRY(exec("BEGIN IMMEDIATE"));
-    return Tx{this};
+    return Tx(this);
   }
 
   static JournalEntry entry_of(sqlite3_stmt* s) {
