@@ -195,7 +195,7 @@ OfflineCommands::OfflineCommands(CLI::App& app) {
   sync_ = app.add_subcommand("sync", "Upload the offline journal to the server, then merge");
   sync_->require_subcommand(0, 1);
   sync_->add_flag("--json", json_, "The outcome as JSON");
-  sync_->add_option("--batch", batch_, "Entries per request (default 1000)")
+  sync_->add_option("--batch", batch_, "Entries per request (default 2000; at most 768 KiB)")
       ->check(CLI::Range(1, 5000));
   conflicts_ = sync_->add_subcommand("conflicts", "On the server: offline edits in conflict");
   conflicts_->add_flag("--all", all_, "Resolved ones too");

@@ -65,7 +65,7 @@ class OfflineCommands {
   bool json_ = false;
   bool all_ = false;
   bool pending_ = false;
-  size_t batch_ = 1000;
+  size_t batch_ = 2000;
 };
 
 }  // namespace vigie::apps

@@ -32,7 +32,7 @@ else
   "$bin/vigie" --home "$server" init >/dev/null
   backend=sqlite
 fi
-printf '[log]\nlevel = "warn"\n' >>"$server/vigie.toml"
+sed -i 's/^level = "info"/level = "warn"/' "$server/vigie.toml"
 "$bin/vigied" --home "$server" --port 0 >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 600); do grep -q 'listening on' "$work/out" 2>/dev/null && break; sleep 0.1; done

@@ -197,6 +197,23 @@ class Merger {
   std::string now_;
 };
 
+// The audit details of a merged entry. The payload was checked to be a JSON object (else the
+// entry is rejected and its payload goes in as a string), so it is embedded as it is rather
+// than parsed again: this runs once per entry of a 100,000-entry sync.
+std::string audit_details(const JournalEntry& e, const Merge& m) {
+  std::string out = dump(json{{"site", e.site},
+                              {"seq", e.seq},
+                              {"offline_at", e.at},
+                              {"kind", e.kind},
+                              {"outcome", m.outcome},
+                              {"detail", m.detail}});
+  out.pop_back();  // the closing brace
+  out += ",\"payload\":";
+  out += m.outcome == "rejected" ? dump(json(e.payload)) : e.payload;
+  out += '}';
+  return out;
+}
+
 void count(BatchResult& r, const std::string& outcome) {
   if (outcome == "applied") ++r.applied;
   if (outcome == "unchanged") ++r.unchanged;
@@ -305,13 +322,10 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
         "prev_hash, hash, received_at, outcome, outcome_detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row));
-    json details = {{"site", site},          {"seq", e.seq},
-                    {"offline_at", e.at},    {"kind", e.kind},
-                    {"outcome", merged->outcome}, {"detail", merged->detail},
-                    {"payload", json::parse(e.payload, nullptr, false)}};
-    auto audited = audit::append(
-        s, {e.actor, "offline." + e.kind, e.object, fmt::format("offline:{}", site), dump(details)},
-        now);
+    auto audited = audit::append(s,
+                                 {e.actor, "offline." + e.kind, e.object,
+                                  fmt::format("offline:{}", site), audit_details(e, *merged)},
+                                 now);
     if (!audited) return tl::unexpected(audited.error());
     ++r.stored;
     prev_seq = e.seq;
