@@ -276,8 +276,7 @@ int OfflineCommands::init(const fs::path& home) const {
                                    {"token", *token}}) {
     if (auto st = journal->set_setting(key, value); !st) return fail_with(st.error());
   }
-  std::cout << fmt::format("offline journal for site {}: {}\n", site_,
-                           journal->file().string());
+  std::cout << fmt::format("offline journal for site {}: {}\n", site_, journal->file().string());
   auto remote = connect(*journal);
   auto loaded = remote ? refresh_snapshot(*journal, *remote)
                        : core::Result<size_t>(tl::unexpected(remote.error()));
@@ -376,8 +375,8 @@ int OfflineCommands::list(const fs::path& home) const {
     if (json_) {
       all.push_back(entry_json(e));
     } else {
-      std::cout << fmt::format("{:>6}  {}  {:<12} {:<14} {:<16} {}\n", e.seq, e.at, e.actor,
-                               e.kind, e.object, e.payload);
+      std::cout << fmt::format("{:>6}  {}  {:<12} {:<14} {:<16} {}\n", e.seq, e.at, e.actor, e.kind,
+                               e.object, e.payload);
     }
     return true;
   });
@@ -423,7 +422,10 @@ int OfflineCommands::devices(const fs::path& home) const {
   for (const auto& d : *all) {
     json fields = json::parse(d.fields, nullptr, false);
     if (json_) {
-      out.push_back({{"id", d.id}, {"version", d.version}, {"label", d.label}, {"site", d.site},
+      out.push_back({{"id", d.id},
+                     {"version", d.version},
+                     {"label", d.label},
+                     {"site", d.site},
                      {"fields", fields}});
       continue;
     }
@@ -468,8 +470,8 @@ int OfflineCommands::sync(const fs::path& home) const {
   std::optional<core::Error> failure;
   auto flush = [&]() -> bool {
     if (batch.empty()) return true;
-    auto reply = remote->client.request("POST", target, remote->token,
-                                        resilience::batch_json(batch));
+    auto reply =
+        remote->client.request("POST", target, remote->token, resilience::batch_json(batch));
     if (!reply) {
       failure = reply.error();
       return false;
@@ -579,9 +581,9 @@ int OfflineCommands::conflicts(AppContext& ctx) const {
       continue;
     }
     std::cout << fmt::format(
-        "{:>5}  {} #{} {} {}: central '{}', offline '{}' (by {} at {}; was '{}'){}\n", c.id,
-        c.site, c.seq, c.object, c.field, c.central_value.value_or(""),
-        c.offline_value.value_or(""), c.offline_actor, c.offline_at, c.base_value.value_or(""),
+        "{:>5}  {} #{} {} {}: central '{}', offline '{}' (by {} at {}; was '{}'){}\n", c.id, c.site,
+        c.seq, c.object, c.field, c.central_value.value_or(""), c.offline_value.value_or(""),
+        c.offline_actor, c.offline_at, c.base_value.value_or(""),
         c.status == "open" ? std::string()
                            : fmt::format(" resolved: {} by {}", c.resolution, c.resolved_by));
   }
@@ -624,8 +626,7 @@ int OfflineCommands::problems(AppContext& ctx) const {
   if (json_) {
     std::cout << dump(doc) << "\n";
   } else {
-    std::cout << fmt::format("stored chains: {}\n",
-                             found->empty() ? "intact" : "PROBLEMS FOUND");
+    std::cout << fmt::format("stored chains: {}\n", found->empty() ? "intact" : "PROBLEMS FOUND");
     for (const auto& p : doc["chain"]) {
       std::cout << fmt::format("  {} #{} {}: {}\n", p["site"].get<std::string>(),
                                p["seq"].get<std::int64_t>(), p["kind"].get<std::string>(),

@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
-#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <csignal>
@@ -47,8 +47,8 @@ asio::awaitable<Response> route_on_worker(store::StorePool& stores, Request requ
 
 // The request as routes see it: header names lower-cased.
 Request to_request(http::request<http::string_body>& req, const std::string& peer) {
-  Request r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
-            {}, peer};
+  Request r{
+      std::string(req.method_string()), std::string(req.target()), std::move(req.body()), {}, peer};
   for (const auto& field : req) {
     std::string name(field.name_string());
     std::transform(name.begin(), name.end(), name.begin(),
@@ -163,8 +163,8 @@ class ServerImpl final : public Server {
       if (ec) break;
       auto& req = parser.get();
       // The store is used on a worker thread; this coroutine waits without blocking I/O.
-      Response r = co_await asio::co_spawn(workers_, route_on_worker(stores_, to_request(req, peer)),
-                                           asio::use_awaitable);
+      Response r = co_await asio::co_spawn(
+          workers_, route_on_worker(stores_, to_request(req, peer)), asio::use_awaitable);
       http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
       res.set(http::field::server, "vigied");
       res.set(http::field::content_type, r.content_type);

@@ -43,11 +43,11 @@ bool audit_alone(store::Store& store, const std::string& actor, const std::strin
                  const std::string& site, const Request& request, const json& details) {
   auto tx = store::Transaction::begin(store);
   if (!tx) return false;
-  auto id = audit::append(store,
-                          {actor, action, fmt::format("site:{}", site),
-                           request.peer.empty() ? "api" : request.peer,
-                           details.dump(-1, ' ', false, json::error_handler_t::replace)},
-                          core::format_utc(clock().now()));
+  auto id = audit::append(
+      store,
+      {actor, action, fmt::format("site:{}", site), request.peer.empty() ? "api" : request.peer,
+       details.dump(-1, ' ', false, json::error_handler_t::replace)},
+      core::format_utc(clock().now()));
   return id && tx->commit();
 }
 
@@ -72,9 +72,9 @@ json batch_to_json(const resilience::BatchResult& r) {
   for (const auto& p : r.problems) {
     problems.push_back({{"seq", p.seq}, {"kind", p.kind}, {"detail", p.detail}});
   }
-  return {{"received", r.received},   {"stored", r.stored},       {"duplicates", r.duplicates},
-          {"applied", r.applied},     {"unchanged", r.unchanged}, {"conflicts", r.conflicts},
-          {"recorded", r.recorded},   {"rejected", r.rejected},   {"head_seq", r.head_seq},
+  return {{"received", r.received}, {"stored", r.stored},       {"duplicates", r.duplicates},
+          {"applied", r.applied},   {"unchanged", r.unchanged}, {"conflicts", r.conflicts},
+          {"recorded", r.recorded}, {"rejected", r.rejected},   {"head_seq", r.head_seq},
           {"problems", problems}};
 }
 
@@ -96,7 +96,8 @@ Response route_sync(store::Store& store, const Request& request, std::string_vie
   if (!allowed) return problem(503, "Service Unavailable", "the store cannot be read");
   if (!*allowed) {
     audit_alone(store, "unknown", "sync.auth.refused", site, request,
-                {{"method", request.method}, {"target", std::string(path)},
+                {{"method", request.method},
+                 {"target", std::string(path)},
                  {"reason", token.empty() ? "no bearer token" : "wrong token"}});
     return problem(401, "Unauthorized", "a valid sync token for this site is required");
   }

@@ -7,8 +7,8 @@
 
 #include <array>
 #include <charconv>
-#include <utility>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "vigie/inventory/model.h"
 
@@ -73,10 +73,17 @@ constexpr std::array<std::string_view, 5> kKinds = {"device-status", "device-edi
 
 // The offline PC edits what a person sees on the device; identity fields (vendor, product,
 // serial) and placement (site, zone) stay with the central inventory.
-constexpr std::array<std::string_view, 11> kEditable = {
-    "software_version", "hardware_revision", "os",     "location",   "owner",
-    "criticality",      "status",            "new_owner", "maintenance_contract",
-    "part_number",      "udi"};
+constexpr std::array<std::string_view, 11> kEditable = {"software_version",
+                                                        "hardware_revision",
+                                                        "os",
+                                                        "location",
+                                                        "owner",
+                                                        "criticality",
+                                                        "status",
+                                                        "new_owner",
+                                                        "maintenance_contract",
+                                                        "part_number",
+                                                        "udi"};
 
 // "LENGTH:" then the bytes. Written without fmt: a sync hashes every entry on both sides.
 void add_field(EVP_MD_CTX* ctx, std::string_view field) {
@@ -161,9 +168,8 @@ std::span<const std::string_view> editable_device_fields() { return kEditable; }
 
 Result<std::string> normalize_device_field(std::string_view field, std::string_view value) {
   if (std::find(kEditable.begin(), kEditable.end(), field) == kEditable.end()) {
-    return fail(ErrorCode::kInvalidInput,
-                fmt::format("'{}' cannot be edited offline (one of: {})", field,
-                            fmt::join(kEditable, ", ")));
+    return fail(ErrorCode::kInvalidInput, fmt::format("'{}' cannot be edited offline (one of: {})",
+                                                      field, fmt::join(kEditable, ", ")));
   }
   std::string v(value);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
@@ -608,7 +614,8 @@ Status Journal::replace_snapshot(std::span<const SnapshotDevice> devices,
 }
 
 Result<std::optional<SnapshotDevice>> Journal::device(std::int64_t id) {
-  auto s = impl_->prepare("SELECT id, version, label, site, fields FROM snapshot_devices WHERE id = ?");
+  auto s =
+      impl_->prepare("SELECT id, version, label, site, fields FROM snapshot_devices WHERE id = ?");
   if (!s) return tl::unexpected(s.error());
   sqlite3_bind_int64(s->get(), 1, id);
   int rc = sqlite3_step(s->get());
@@ -633,7 +640,8 @@ Result<std::optional<SnapshotFinding>> Journal::finding(std::int64_t id) {
 }
 
 Result<std::vector<SnapshotDevice>> Journal::devices() {
-  auto s = impl_->prepare("SELECT id, version, label, site, fields FROM snapshot_devices ORDER BY id");
+  auto s =
+      impl_->prepare("SELECT id, version, label, site, fields FROM snapshot_devices ORDER BY id");
   if (!s) return tl::unexpected(s.error());
   std::vector<SnapshotDevice> out;
   while (true) {

@@ -34,9 +34,7 @@ std::string sha256_hex(std::string_view data) {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-Value text_or_null(const std::optional<std::string>& v) {
-  return v ? Value(*v) : Value(nullptr);
-}
+Value text_or_null(const std::optional<std::string>& v) { return v ? Value(*v) : Value(nullptr); }
 
 std::optional<std::string> nullable_text(const store::Row& row, size_t i) {
   if (row.is_null(i)) return std::nullopt;
@@ -104,12 +102,12 @@ class Merger {
                            payload["base"].get<std::string>());
       case EntryKind::kDeviceEdit:
         return merge_field(e, payload["field"].get<std::string>(),
-                           payload["value"].get<std::string>(),
-                           payload["base"].get<std::string>());
+                           payload["value"].get<std::string>(), payload["base"].get<std::string>());
       case EntryKind::kMitigation:
         return merge_mitigation(e, payload["note"].get<std::string>());
       case EntryKind::kBackupCheck:
-        return Merge{"recorded", fmt::format("backup check: {}", payload["result"].get<std::string>())};
+        return Merge{"recorded",
+                     fmt::format("backup check: {}", payload["result"].get<std::string>())};
       case EntryKind::kNote:
         return Merge{"recorded", "note"};
     }
@@ -127,15 +125,16 @@ class Merger {
     if (!column || !value) return Merge{"rejected", fmt::format("field '{}' refused", field)};
     std::int64_t device = *object_id(e.object, "device");
     std::vector<Value> key = {device};
-    auto rows = s_.query(
-        fmt::format("SELECT {}, updated_at FROM devices WHERE id = ?", *column), key);
+    auto rows =
+        s_.query(fmt::format("SELECT {}, updated_at FROM devices WHERE id = ?", *column), key);
     if (!rows) return tl::unexpected(rows.error());
     if (rows->empty()) {
       return Merge{"rejected", fmt::format("device {} no longer exists", device)};
     }
     const std::string central = rows->front().text(0);
     const std::string version = rows->front().text(1);
-    if (central == *value) return Merge{"unchanged", fmt::format("{} already '{}'", field, central)};
+    if (central == *value)
+      return Merge{"unchanged", fmt::format("{} already '{}'", field, central)};
     if (central == base || version == e.base_version) {
       auto refusal = device_refusal(s_, device, *column, *value);
       if (!refusal) return tl::unexpected(refusal.error());
@@ -146,16 +145,16 @@ class Merger {
     VIGIE_TRY(s_.lock_table("sync_conflicts"));
     auto id = s_.next_id("sync_conflicts");
     if (!id) return tl::unexpected(id.error());
-    std::vector<Value> row = {*id,           site_,    e.seq,    e.object, field,  base,
-                              *value,        central,  e.base_version, version, e.actor, e.at,
-                              now_};
+    std::vector<Value> row = {*id,     site_,          e.seq,   e.object, field, base, *value,
+                              central, e.base_version, version, e.actor,  e.at,  now_};
     VIGIE_TRY(s_.execute(
         "INSERT INTO sync_conflicts (id, site, seq, object, field, base_value, offline_value, "
         "central_value, base_version, central_version, offline_actor, offline_at, raised_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row));
-    return Merge{"conflict", fmt::format("conflict {}: {} is '{}' centrally, '{}' offline (was '{}')",
-                                         *id, field, central, *value, base)};
+    return Merge{"conflict",
+                 fmt::format("conflict {}: {} is '{}' centrally, '{}' offline (was '{}')", *id,
+                             field, central, *value, base)};
   }
 
   // A mitigation applied offline closes an open finding as mitigated; on a finding already
@@ -174,10 +173,10 @@ class Merger {
     Merge m{"recorded", fmt::format("finding already {}", status)};
     if (status == "open" || status == "in_progress") {
       std::vector<Value> p = {history_note, e.actor, now_, now_, finding};
-      VIGIE_TRY(s_.execute(
-          "UPDATE findings SET status = 'mitigated', status_note = ?, status_by = ?, "
-          "updated_at = ?, closed_at = ? WHERE id = ?",
-          p));
+      VIGIE_TRY(
+          s_.execute("UPDATE findings SET status = 'mitigated', status_note = ?, status_by = ?, "
+                     "updated_at = ?, closed_at = ? WHERE id = ?",
+                     p));
       m = {"applied", fmt::format("finding {}: {} -> mitigated", finding, status)};
       status = "mitigated";
     }
@@ -185,10 +184,10 @@ class Merger {
     auto id = s_.next_id("finding_history");
     if (!id) return tl::unexpected(id.error());
     std::vector<Value> h = {*id, finding, e.at, e.actor, verdict, status, history_note};
-    VIGIE_TRY(s_.execute(
-        "INSERT INTO finding_history (id, finding_id, at, actor, verdict, status, note) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        h));
+    VIGIE_TRY(
+        s_.execute("INSERT INTO finding_history (id, finding_id, at, actor, verdict, status, note) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   h));
     return m;
   }
 
@@ -225,8 +224,8 @@ void count(BatchResult& r, const std::string& outcome) {
 Result<std::optional<std::string>> stored_hash(store::Store& s, std::string_view site,
                                                std::int64_t seq, const char* column) {
   std::vector<Value> key = {std::string(site), seq};
-  auto rows = s.query(
-      fmt::format("SELECT {} FROM sync_entries WHERE site = ? AND seq = ?", column), key);
+  auto rows =
+      s.query(fmt::format("SELECT {} FROM sync_entries WHERE site = ? AND seq = ?", column), key);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return std::optional<std::string>();
   return std::optional<std::string>(rows->front().text(0));
@@ -252,9 +251,8 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
   Merger merger(s, std::string(site), now);
   auto refuse = [&](const JournalEntry& e, const char* kind, std::string detail) {
     refusal = SyncProblem{std::string(site), e.seq, kind, std::move(detail), now};
-    return fail(ErrorCode::kConflict,
-                fmt::format("entry {} of site {} refused ({}): {}", e.seq, site, kind,
-                            refusal->detail));
+    return fail(ErrorCode::kConflict, fmt::format("entry {} of site {} refused ({}): {}", e.seq,
+                                                  site, kind, refusal->detail));
   };
   std::int64_t prev_seq = 0;
   std::string prev_hash;
@@ -298,10 +296,9 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
       auto below = s.query_int(
           "SELECT COALESCE(MAX(seq), 0) FROM sync_entries WHERE site = ? AND seq < ?", p);
       if (!below) return tl::unexpected(below.error());
-      SyncProblem gap{std::string(site), e.seq, "gap",
-                      fmt::format("entries {} to {} are missing before this one", *below + 1,
-                                  e.seq - 1),
-                      now};
+      SyncProblem gap{
+          std::string(site), e.seq, "gap",
+          fmt::format("entries {} to {} are missing before this one", *below + 1, e.seq - 1), now};
       VIGIE_TRY(record_problem(s, gap));
       r.problems.push_back(std::move(gap));
     }
@@ -313,10 +310,9 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
       VIGIE_TRY(record_problem(s, p));
       r.problems.push_back(std::move(p));
     }
-    std::vector<Value> row = {std::string(site), e.seq,      e.at,         e.actor,
-                              e.kind,            e.object,   e.payload,    e.base_version,
-                              e.prev_hash,       e.hash,     now,          merged->outcome,
-                              merged->detail};
+    std::vector<Value> row = {
+        std::string(site), e.seq,       e.at,   e.actor, e.kind,          e.object,      e.payload,
+        e.base_version,    e.prev_hash, e.hash, now,     merged->outcome, merged->detail};
     VIGIE_TRY(s.execute(
         "INSERT INTO sync_entries (site, seq, at, actor, kind, object, payload, base_version, "
         "prev_hash, hash, received_at, outcome, outcome_detail) "
@@ -354,8 +350,9 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
   VIGIE_TRY(s.execute(
       "UPDATE sync_sites SET head_seq = ?, head_hash = ?, last_sync_at = ? WHERE site = ?",
       update));
-  json summary = {{"received", r.received}, {"stored", r.stored},     {"duplicates", r.duplicates},
-                  {"applied", r.applied},   {"conflicts", r.conflicts}, {"rejected", r.rejected},
+  json summary = {{"received", r.received},     {"stored", r.stored},
+                  {"duplicates", r.duplicates}, {"applied", r.applied},
+                  {"conflicts", r.conflicts},   {"rejected", r.rejected},
                   {"head_seq", r.head_seq}};
   auto audited = audit::append(s,
                                {fmt::format("sync:{}", site), "sync.upload",
@@ -374,8 +371,8 @@ Result<std::string> create_sync_token(store::Store& s, std::string_view site,
   if (site.empty() || site.size() > 64 ||
       site.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
           std::string_view::npos) {
-    return fail(ErrorCode::kUsage,
-                "a sync site name is 1 to 64 letters, digits, '-', '_' or '.'", std::string(site));
+    return fail(ErrorCode::kUsage, "a sync site name is 1 to 64 letters, digits, '-', '_' or '.'",
+                std::string(site));
   }
   std::array<unsigned char, kTokenBytes> raw{};
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
@@ -393,8 +390,8 @@ Result<std::string> create_sync_token(store::Store& s, std::string_view site,
   Value inv = inventory_site.empty() ? Value(nullptr) : Value(std::string(inventory_site));
   if (*exists > 0) {
     std::vector<Value> p = {sha256_hex(token), inv, std::string(site)};
-    VIGIE_TRY(s.execute("UPDATE sync_sites SET token_sha256 = ?, inventory_site = ? WHERE site = ?",
-                        p));
+    VIGIE_TRY(
+        s.execute("UPDATE sync_sites SET token_sha256 = ?, inventory_site = ? WHERE site = ?", p));
   } else {
     std::vector<Value> p = {std::string(site), sha256_hex(token), inv, now, std::string(actor)};
     VIGIE_TRY(s.execute(
@@ -426,7 +423,8 @@ Result<bool> check_sync_token(store::Store& s, std::string_view site, std::strin
 
 Result<SiteState> site_state(store::Store& s, std::string_view site) {
   std::vector<Value> key = {std::string(site)};
-  auto rows = s.query("SELECT head_seq, head_hash, last_sync_at FROM sync_sites WHERE site = ?", key);
+  auto rows =
+      s.query("SELECT head_seq, head_hash, last_sync_at FROM sync_sites WHERE site = ?", key);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return fail(ErrorCode::kNotFound, fmt::format("no sync site '{}'", site));
   SiteState st{std::string(site), rows->front().integer(0), rows->front().text(1), 0,
@@ -519,10 +517,8 @@ Result<BatchResult> ingest(store::Store& s, std::string_view site,
   auto tx = store::Transaction::begin(s);
   if (!tx) return tl::unexpected(tx.error());
   VIGIE_TRY(record_problem(s, *refusal));
-  json details = {{"site", site},
-                  {"seq", refusal->seq},
-                  {"kind", refusal->kind},
-                  {"detail", refusal->detail}};
+  json details = {
+      {"site", site}, {"seq", refusal->seq}, {"kind", refusal->kind}, {"detail", refusal->detail}};
   auto audited = audit::append(s,
                                {fmt::format("sync:{}", site), "sync.refused",
                                 fmt::format("site:{}", site), std::string(origin), dump(details)},
@@ -596,8 +592,7 @@ Result<std::vector<Conflict>> list_conflicts(store::Store& s, bool open_only) {
 }
 
 Status resolve_conflict(store::Store& s, std::int64_t id, std::string_view keep,
-                        std::string_view actor, std::string_view origin,
-                        const core::Clock& clock) {
+                        std::string_view actor, std::string_view origin, const core::Clock& clock) {
   if (actor.empty()) return fail(ErrorCode::kInvalidInput, "who resolves the conflict is required");
   const std::string now = core::format_utc(clock.now());
   auto tx = store::Transaction::begin(s);
@@ -645,18 +640,13 @@ Status resolve_conflict(store::Store& s, std::int64_t id, std::string_view keep,
       "UPDATE sync_conflicts SET status = 'resolved', resolution = ?, resolved_value = ?, "
       "resolved_by = ?, resolved_at = ? WHERE id = ?",
       p));
-  json details = {{"site", c.text(5)},
-                  {"seq", c.integer(6)},
-                  {"object", c.text(0)},
-                  {"field", field},
-                  {"offline_value", c.text(2)},
-                  {"central_value", c.text(3)},
-                  {"resolution", resolution},
-                  {"value", value ? json(*value) : json()}};
+  json details = {{"site", c.text(5)},          {"seq", c.integer(6)},
+                  {"object", c.text(0)},        {"field", field},
+                  {"offline_value", c.text(2)}, {"central_value", c.text(3)},
+                  {"resolution", resolution},   {"value", value ? json(*value) : json()}};
   auto audited = audit::append(s,
                                {std::string(actor), "sync.conflict.resolve",
-                                fmt::format("conflict:{}", id), std::string(origin),
-                                dump(details)},
+                                fmt::format("conflict:{}", id), std::string(origin), dump(details)},
                                now);
   if (!audited) return tl::unexpected(audited.error());
   return tx->commit();
@@ -692,20 +682,20 @@ Result<std::string> snapshot_json(store::Store& s, std::string_view site,
         return true;
       }));
   json findings = json::array();
-  VIGIE_TRY(s.for_each(
-      "SELECT f.id, f.device_id, a.tracking_id, a.title, f.status FROM findings f "
-      "JOIN advisories a ON a.id = f.advisory_id JOIN devices d ON d.id = f.device_id "
-      "LEFT JOIN sites s ON s.id = d.site_id "
-      "WHERE (f.status = 'open' OR f.status = 'in_progress') "
-      "AND (? = '' OR LOWER(s.name) = LOWER(?)) ORDER BY f.id",
-      filter, [&](const store::Row& r) {
-        findings.push_back({{"id", r.integer(0)},
-                            {"device_id", r.integer(1)},
-                            {"advisory", r.text(2)},
-                            {"title", r.text(3)},
-                            {"status", r.text(4)}});
-        return true;
-      }));
+  VIGIE_TRY(
+      s.for_each("SELECT f.id, f.device_id, a.tracking_id, a.title, f.status FROM findings f "
+                 "JOIN advisories a ON a.id = f.advisory_id JOIN devices d ON d.id = f.device_id "
+                 "LEFT JOIN sites s ON s.id = d.site_id "
+                 "WHERE (f.status = 'open' OR f.status = 'in_progress') "
+                 "AND (? = '' OR LOWER(s.name) = LOWER(?)) ORDER BY f.id",
+                 filter, [&](const store::Row& r) {
+                   findings.push_back({{"id", r.integer(0)},
+                                       {"device_id", r.integer(1)},
+                                       {"advisory", r.text(2)},
+                                       {"title", r.text(3)},
+                                       {"status", r.text(4)}});
+                   return true;
+                 }));
   return dump({{"site", site},
                {"taken_at", core::format_utc(clock.now())},
                {"devices", devices},

@@ -128,7 +128,8 @@ Result<std::string> fetch_server_certificate(std::string_view url) {
   auto stream = open_stream(io, tls, *server, url);
   if (!stream) return tl::unexpected(stream.error());
   X509Ptr cert(SSL_get1_peer_certificate((*stream)->native_handle()));
-  if (!cert) return fail(ErrorCode::kUnavailable, "the server sent no certificate", std::string(url));
+  if (!cert)
+    return fail(ErrorCode::kUnavailable, "the server sent no certificate", std::string(url));
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert.get());
   char* data = nullptr;
@@ -173,9 +174,8 @@ struct SyncClient::Impl {
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxReplyBytes);
     beast::get_lowest_layer(*stream).expires_after(kTimeout);
-    ec = run(io, [&](auto handler) {
-      http::async_read(*stream, buffer, parser, std::move(handler));
-    });
+    ec = run(io,
+             [&](auto handler) { http::async_read(*stream, buffer, parser, std::move(handler)); });
     if (ec) return tl::unexpected(unreachable(url, "reading the reply", ec));
     auto& res = parser.get();
     if (!res.keep_alive()) stream.reset();
@@ -205,7 +205,8 @@ Result<SyncClient> SyncClient::connect(std::string_view url, std::string_view tr
   }
   // The pinned certificate is trusted as such even when it is not a root (a hospital PKI's
   // leaf): only it, or what it signed, is accepted.
-  X509_STORE_set_flags(SSL_CTX_get_cert_store(impl->tls.native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
+  X509_STORE_set_flags(SSL_CTX_get_cert_store(impl->tls.native_handle()),
+                       X509_V_FLAG_PARTIAL_CHAIN);
   impl->tls.set_verify_mode(ssl::verify_peer);
   impl->tls.set_verify_callback(ssl::host_name_verification(server->host));
   VIGIE_TRY(impl->reconnect());

@@ -66,17 +66,16 @@ TEST_F(JournalTest, EntriesAreSequencedAndChained) {
 }
 
 TEST_F(JournalTest, HashCoversEveryField) {
-  JournalEntry e{"bloc", 1, "2026-11-25T10:00:00Z", "alice", "note", "site", R"({"text":"x"})",
-                 "", "", ""};
+  JournalEntry e{"bloc", 1, "2026-11-25T10:00:00Z", "alice", "note", "site", R"({"text":"x"})", "",
+                 "",     ""};
   const std::string h = entry_hash(e);
-  for (auto change : {+[](JournalEntry& x) { x.site = "blocb"; },
-                      +[](JournalEntry& x) { x.seq = 2; },
-                      +[](JournalEntry& x) { x.at = "2026-11-25T10:00:01Z"; },
-                      +[](JournalEntry& x) { x.actor = "bob"; },
-                      +[](JournalEntry& x) { x.object = "site2"; },
-                      +[](JournalEntry& x) { x.payload = R"({"text":"y"})"; },
-                      +[](JournalEntry& x) { x.base_version = "v"; },
-                      +[](JournalEntry& x) { x.prev_hash = "00"; }}) {
+  for (auto change :
+       {+[](JournalEntry& x) { x.site = "blocb"; }, +[](JournalEntry& x) { x.seq = 2; },
+        +[](JournalEntry& x) { x.at = "2026-11-25T10:00:01Z"; },
+        +[](JournalEntry& x) { x.actor = "bob"; }, +[](JournalEntry& x) { x.object = "site2"; },
+        +[](JournalEntry& x) { x.payload = R"({"text":"y"})"; },
+        +[](JournalEntry& x) { x.base_version = "v"; },
+        +[](JournalEntry& x) { x.prev_hash = "00"; }}) {
     JournalEntry copy = e;
     change(copy);
     EXPECT_NE(entry_hash(copy), h);
@@ -172,14 +171,14 @@ TEST_F(JournalTest, OfflineEditBecomesTheSnapshotValue) {
       {7, "2026-11-20T08:00:00Z", "GE Carescape", "Nord",
        json{{"location", "Bloc A"}, {"status", "in-service"}}.dump()}};
   ASSERT_TRUE(journal_->replace_snapshot(devices, {}, "2026-11-25T09:00:00Z"));
-  ASSERT_TRUE(journal_->append({"alice", EntryKind::kDeviceEdit, "device:7",
-                                R"({"field":"location","value":"Bloc B","base":"Bloc A"})",
-                                "2026-11-20T08:00:00Z"},
-                               kAt));
-  ASSERT_TRUE(journal_->append({"alice", EntryKind::kDeviceStatus, "device:7",
-                                R"({"status":"disconnected","base":"in-service"})",
-                                "2026-11-20T08:00:00Z"},
-                               kAt));
+  ASSERT_TRUE(journal_->append(
+      {"alice", EntryKind::kDeviceEdit, "device:7",
+       R"({"field":"location","value":"Bloc B","base":"Bloc A"})", "2026-11-20T08:00:00Z"},
+      kAt));
+  ASSERT_TRUE(
+      journal_->append({"alice", EntryKind::kDeviceStatus, "device:7",
+                        R"({"status":"disconnected","base":"in-service"})", "2026-11-20T08:00:00Z"},
+                       kAt));
   auto d = journal_->device(7);
   ASSERT_TRUE(d && *d);
   json fields = json::parse((*d)->fields);

@@ -71,10 +71,10 @@ TEST_P(SyncApiTest, UploadIsMergedAndRetriesAreHarmless) {
   ASSERT_TRUE(journal);
   ASSERT_TRUE(journal->replace_snapshot(parsed->first, parsed->second, "t"));
   const auto& device = parsed->first.front();
-  ASSERT_TRUE(journal->append({"alice", resilience::EntryKind::kDeviceStatus,
-                               "device:" + std::to_string(device.id),
-                               R"({"status":"disconnected","base":"in-service"})", device.version},
-                              clock_.now()));
+  ASSERT_TRUE(journal->append(
+      {"alice", resilience::EntryKind::kDeviceStatus, "device:" + std::to_string(device.id),
+       R"({"status":"disconnected","base":"in-service"})", device.version},
+      clock_.now()));
   std::vector<resilience::JournalEntry> list;
   ASSERT_TRUE(journal->for_each(0, [&](const resilience::JournalEntry& e) {
     list.push_back(e);
@@ -98,7 +98,8 @@ TEST_P(SyncApiTest, UploadIsMergedAndRetriesAreHarmless) {
 }
 
 TEST_P(SyncApiTest, NoOtherRouteBecameWritable) {
-  for (const char* target : {"/api/v1/devices", "/api/v1/devices/1", "/api/v1/status", "/healthz"}) {
+  for (const char* target :
+       {"/api/v1/devices", "/api/v1/devices/1", "/api/v1/status", "/healthz"}) {
     EXPECT_EQ(call("POST", target, token_, "{}").status, 405) << target;
   }
   EXPECT_EQ(call("POST", "/api/v1/sync/bloc/snapshot", token_, "{}").status, 405);

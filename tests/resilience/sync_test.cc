@@ -284,8 +284,8 @@ TEST_P(SyncTest, ConflictingEditKeepsBothValuesUntilAPersonDecides) {
   record_field(2, "location", "Bloc B", "alice");
   record_field(3, "owner", "Cardiologie", "alice");
   record_field(3, "location", "Salle 2", "alice");
-  central_edit(2, "location", "Reveil");     // same field moved on: conflict
-  central_edit(3, "owner", "Radiologie");    // same field moved on: conflict
+  central_edit(2, "location", "Reveil");   // same field moved on: conflict
+  central_edit(3, "owner", "Radiologie");  // same field moved on: conflict
   auto r = upload(entries());
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->conflicts, 2);
@@ -308,8 +308,8 @@ TEST_P(SyncTest, ConflictingEditKeepsBothValuesUntilAPersonDecides) {
 
   ASSERT_TRUE(resolve_conflict(*store_, c.id, "offline", "bob", "cli", clock_));
   EXPECT_EQ(device_text(2, "location"), "Bloc B");
-  ASSERT_TRUE(resolve_conflict(*store_, open->back().id, "Cardiologie et Radiologie", "bob",
-                               "cli", clock_));
+  ASSERT_TRUE(resolve_conflict(*store_, open->back().id, "Cardiologie et Radiologie", "bob", "cli",
+                               clock_));
   EXPECT_EQ(device_text(3, "owner"), "Cardiologie et Radiologie");
   auto second = resolve_conflict(*store_, c.id, "central", "bob", "cli", clock_);
   ASSERT_FALSE(second);
@@ -373,7 +373,8 @@ TEST_P(SyncTest, MitigationClosesTheFindingWithWhoAndWhen) {
   EXPECT_EQ(rows->front().text(0), "mitigated");
   EXPECT_EQ(rows->front().text(1), "alice");
   EXPECT_NE(rows->front().text(2).find("SMB blocked"), std::string::npos);
-  auto history = store_->query("SELECT at, actor, status FROM finding_history WHERE finding_id = 1");
+  auto history =
+      store_->query("SELECT at, actor, status FROM finding_history WHERE finding_id = 1");
   ASSERT_TRUE(history);
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ(history->front().text(0), "2026-11-25T10:00:00Z");

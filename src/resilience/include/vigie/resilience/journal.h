@@ -69,7 +69,7 @@ struct SnapshotDevice {
   std::string version;  // the central updated_at when the snapshot was taken
   std::string label;    // "vendor product serial" for people
   std::string site;
-  std::string fields;   // JSON object: editable field -> stored value ("" when empty)
+  std::string fields;  // JSON object: editable field -> stored value ("" when empty)
 };
 
 struct SnapshotFinding {

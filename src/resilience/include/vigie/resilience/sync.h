@@ -107,8 +107,7 @@ Result<std::vector<Conflict>> list_conflicts(store::Store& store, bool open_only
 // `keep` is "central", "offline", or any other text: the value to set. The conflict keeps both
 // original values; the decision is audited.
 Status resolve_conflict(store::Store& store, std::int64_t id, std::string_view keep,
-                        std::string_view actor, std::string_view origin,
-                        const core::Clock& clock);
+                        std::string_view actor, std::string_view origin, const core::Clock& clock);
 
 // The devices (and their open findings) an offline PC of `site` needs, as JSON:
 // {"taken_at", "devices": [{id, version, label, site, fields}], "findings": [...]}.
