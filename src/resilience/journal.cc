@@ -145,7 +145,7 @@ std::string entry_hash(const JournalEntry& e) {
   EVP_DigestFinal_ex(ctx.get(), digest.data(), &length);
   constexpr std::string_view kHex = "0123456789abcdef";
   std::string hex(static_cast<size_t>(length) * 2, '0');
-  for (unsigned i = 0; i < length; ++i) {
+  for (size_t i = 0; i < length; ++i) {
     hex[2 * i] = kHex[digest[i] >> 4];
     hex[2 * i + 1] = kHex[digest[i] & 0x0f];
   }
