@@ -3,10 +3,10 @@
 #include "vigie/resilience/journal.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <nlohmann/json.hpp>
 
