@@ -18,6 +18,7 @@
 #include "export_commands.h"
 #include "netpolicy_commands.h"
 #include "notify_commands.h"
+#include "offline_commands.h"
 #include "phi_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
@@ -315,6 +316,7 @@ int main(int argc, char** argv) {
   apps::AuditCommands audit_commands(app);
   apps::NotifyCommands notify_commands(app);
   apps::ExportCommands export_commands(app);
+  apps::OfflineCommands offline_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -328,6 +330,7 @@ int main(int argc, char** argv) {
   if (auto rc = policy_commands.run_without_home()) return *rc;
   if (auto rc = phi_commands.run(home)) return *rc;
   if (auto rc = export_commands.run_without_home()) return *rc;
+  if (auto rc = offline_commands.run_without_store(home)) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
@@ -340,6 +343,7 @@ int main(int argc, char** argv) {
   if (auto rc = audit_commands.run(*ctx)) return *rc;
   if (auto rc = notify_commands.run(*ctx)) return *rc;
   if (auto rc = export_commands.run(*ctx)) return *rc;
+  if (auto rc = offline_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "routes_internal.h"
+#include "sync_routes.h"
 #include "vigie/core/time.h"
 #include "vigie/inventory/inventory.h"
 #include "vigie/store/store.h"
@@ -19,14 +20,6 @@ constexpr size_t kMaxPage = 1000;
 
 Response json_response(int status, const json& body) {
   return {status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace)};
-}
-
-// RFC 9457 problem details.
-Response problem(int status, std::string_view title, std::string_view detail) {
-  json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
-  Response r = json_response(status, body);
-  r.content_type = "application/problem+json";
-  return r;
 }
 
 std::string percent_decode(std::string_view s) {
@@ -133,8 +126,21 @@ Response show_device(store::Store& store, std::string_view id_text) {
 
 }  // namespace
 
+// RFC 9457 problem details.
+Response problem(int status, std::string_view title, std::string_view detail) {
+  json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  Response r = json_response(status, body);
+  r.content_type = "application/problem+json";
+  return r;
+}
+
 Response route(store::Store& store, const std::string& method, const std::string& target) {
-  std::string_view t = target;
+  return route(store, Request{method, target, {}, {}, {}});
+}
+
+Response route(store::Store& store, const Request& request) {
+  const std::string& method = request.method;
+  std::string_view t = request.target;
   auto qmark = t.find('?');
   std::string_view path = t.substr(0, qmark);
   auto query = parse_query(qmark == std::string_view::npos ? "" : t.substr(qmark + 1));
@@ -161,6 +167,7 @@ Response route(store::Store& store, const std::string& method, const std::string
     if (!get) return only_get();
     return list_devices(store, query);
   }
+  if (path.starts_with(kSyncPrefix)) return route_sync(store, request, path);
   constexpr std::string_view kDevicePrefix = "/api/v1/devices/";
   if (path.starts_with(kDevicePrefix)) {
     if (!get) return only_get();

@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <charconv>
 #include <csignal>
 #include <nlohmann/json.hpp>
@@ -38,10 +40,22 @@ constexpr const char* kTls12Ciphers =
 
 // A coroutine function rather than a capturing lambda: parameters are copied into the
 // coroutine frame (GCC 12 mishandles captures of lambda coroutines handed to co_spawn).
-asio::awaitable<Response> route_on_worker(store::StorePool& stores, std::string method,
-                                          std::string target) {
+asio::awaitable<Response> route_on_worker(store::StorePool& stores, Request request) {
   auto store = stores.acquire();
-  co_return route(*store, method, target);
+  co_return route(*store, request);
+}
+
+// The request as routes see it: header names lower-cased.
+Request to_request(http::request<http::string_body>& req, const std::string& peer) {
+  Request r{
+      std::string(req.method_string()), std::string(req.target()), std::move(req.body()), {}, peer};
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    r.headers[name] = std::string(field.value());
+  }
+  return r;
 }
 
 class ServerImpl final : public Server {
@@ -147,12 +161,10 @@ class ServerImpl final : public Server {
       co_await http::async_read(stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
-      const auto& req = parser.get();
+      auto& req = parser.get();
       // The store is used on a worker thread; this coroutine waits without blocking I/O.
       Response r = co_await asio::co_spawn(
-          workers_,
-          route_on_worker(stores_, std::string(req.method_string()), std::string(req.target())),
-          asio::use_awaitable);
+          workers_, route_on_worker(stores_, to_request(req, peer)), asio::use_awaitable);
       http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
       res.set(http::field::server, "vigied");
       res.set(http::field::content_type, r.content_type);

@@ -510,6 +510,75 @@ CREATE TABLE dr_export_pushes (
 CREATE INDEX dr_export_pushes_host ON dr_export_pushes (host_id, attempted_at);
 )sql";
 
+// Offline journal (migration 7): the entries the standalone PCs upload, keyed by (site, seq)
+// and chain-checked; each site's sync token (a hash) and verified head; the conflicts an
+// offline edit raised (both values kept until a person decides) and the problems found in a
+// site's chain (gaps, breaks, forgeries), which become alerts.
+constexpr std::string_view kOfflineJournal = R"sql(
+CREATE TABLE sync_sites (
+  site TEXT PRIMARY KEY,
+  token_sha256 TEXT NOT NULL,
+  inventory_site TEXT,
+  head_seq BIGINT NOT NULL DEFAULT 0,
+  head_hash TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  last_sync_at TEXT
+);
+CREATE TABLE sync_entries (
+  site TEXT NOT NULL,
+  seq BIGINT NOT NULL CHECK (seq >= 1),
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  object TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  base_version TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  outcome TEXT NOT NULL
+    CHECK (outcome = 'applied' OR outcome = 'unchanged' OR outcome = 'conflict'
+           OR outcome = 'recorded' OR outcome = 'rejected'),
+  outcome_detail TEXT,
+  PRIMARY KEY (site, seq)
+);
+CREATE TABLE sync_conflicts (
+  id {pk},
+  site TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  object TEXT NOT NULL,
+  field TEXT NOT NULL,
+  base_value TEXT,
+  offline_value TEXT,
+  central_value TEXT,
+  base_version TEXT NOT NULL,
+  central_version TEXT,
+  offline_actor TEXT NOT NULL,
+  offline_at TEXT NOT NULL,
+  raised_at TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'open' CHECK (status = 'open' OR status = 'resolved'),
+  resolution TEXT CHECK (resolution IS NULL OR resolution = 'central' OR resolution = 'offline'
+                         OR resolution = 'value'),
+  resolved_value TEXT,
+  resolved_by TEXT,
+  resolved_at TEXT,
+  UNIQUE (site, seq)
+);
+CREATE INDEX sync_conflicts_status ON sync_conflicts (status);
+CREATE TABLE sync_problems (
+  id {pk},
+  site TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL
+    CHECK (kind = 'gap' OR kind = 'broken-chain' OR kind = 'forgery' OR kind = 'bad-hash'
+           OR kind = 'rejected'),
+  detail TEXT NOT NULL,
+  detected_at TEXT NOT NULL
+);
+CREATE INDEX sync_problems_site ON sync_problems (site, seq);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -521,6 +590,8 @@ constexpr Migration kMigrations[] = {
     {5, "backup tracking: systems, policies, runs, verifications, restore tests, alerts",
      kBackupTracking},
     {6, "disaster-recovery exports", kDrExport},
+    {7, "offline journal: uploaded entries, site tokens, conflicts, chain problems",
+     kOfflineJournal},
     {8, "notification outbox", kNotifyOutbox},
     {9, "scheduled jobs of vigied", kScheduler},
 };
