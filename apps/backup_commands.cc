@@ -7,7 +7,9 @@
 
 #include "advisory_commands.h"
 #include "cli_output.h"
+#include "vigie/core/time.h"
 #include "vigie/resilience/self_backup.h"
+#include "vigie/resilience/self_backup_record.h"
 #include "vigie/store/store.h"
 
 namespace vigie::apps {
@@ -25,6 +27,9 @@ core::Result<res::SelfBackup> self_backup(AppContext& ctx) {
 }
 
 res::Requester requester() { return {current_user(), "cli"}; }
+
+// Vigie's own runs also go into the backup tracking, as the system "vigie".
+res::Actor tracking_actor() { return {current_user(), "cli", core::format_utc(core::utc_now())}; }
 
 json checkpoint_summary(const res::Checkpoint& c) {
   return {{"taken_at", c.taken_at},
@@ -94,6 +99,9 @@ int BackupCommands::backup(AppContext& ctx) const {
   options.on_step = [](std::string_view what) { std::cerr << "vigie: " << what << "\n"; };
   auto run = b->run(options);
   if (!run) return fail_with(run.error());
+  if (auto st = res::record_self_backup(*ctx.store, *run, tracking_actor()); !st) {
+    return fail_with(st.error());
+  }
   if (json_) {
     json repos = json::array();
     for (const auto& r : run->repositories) {
@@ -135,6 +143,9 @@ int BackupCommands::verify(AppContext& ctx) const {
   if (!b) return fail_with(b.error());
   auto v = b->verify(requester(), subset_);
   if (!v) return fail_with(v.error());
+  if (auto st = res::record_self_verify(*ctx.store, *v, tracking_actor()); !st) {
+    return fail_with(st.error());
+  }
   if (json_) {
     json repos = json::array();
     for (const auto& r : v->repositories) {
@@ -164,6 +175,9 @@ int BackupCommands::restore_test(AppContext& ctx) const {
   if (!b) return fail_with(b.error());
   auto t = b->restore_test(requester(), repository_);
   if (!t) return fail_with(t.error());
+  if (auto st = res::record_self_restore_test(*ctx.store, *t, tracking_actor()); !st) {
+    return fail_with(st.error());
+  }
   if (json_) {
     json tables = json::array();
     for (const auto& row : t->tables) {

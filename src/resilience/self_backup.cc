@@ -486,7 +486,7 @@ std::string_view to_string(RepositoryStatus status) {
   return "failed";
 }
 
-bool BackupRun::ok() const {
+bool SelfBackupRun::ok() const {
   if (repositories.empty()) return false;
   return std::all_of(repositories.begin(), repositories.end(),
                      [](const RepositoryRun& r) { return r.status == RepositoryStatus::kOk; });
@@ -608,12 +608,12 @@ Result<std::vector<std::string>> SelfBackup::init(const Requester& requester) {
   return created;
 }
 
-Result<BackupRun> SelfBackup::run(const RunOptions& options) {
+Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
   auto repos = chosen("");
   if (!repos) return tl::unexpected(repos.error());
   auto lock = RunLock::take(settings_.staging_dir);
   if (!lock) return tl::unexpected(lock.error());
-  BackupRun out;
+  SelfBackupRun out;
   const auto start = std::chrono::steady_clock::now();
   out.started_at = now_text();
 
@@ -826,14 +826,14 @@ Status open_restored(store::Store& live, const std::string& live_url, const Chec
 
 }  // namespace
 
-Result<RestoreTest> SelfBackup::restore_test(const Requester& requester,
-                                             const std::string& repository) {
+Result<SelfRestoreTest> SelfBackup::restore_test(const Requester& requester,
+                                                 const std::string& repository) {
   auto repos = chosen(repository);
   if (!repos) return tl::unexpected(repos.error());
   const Restic& repo = repos->front();
   auto lock = RunLock::take(settings_.staging_dir);
   if (!lock) return tl::unexpected(lock.error());
-  RestoreTest t;
+  SelfRestoreTest t;
   t.at = now_text();
   t.repository = repo.location();
   const auto start = std::chrono::steady_clock::now();

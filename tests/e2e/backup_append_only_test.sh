@@ -98,6 +98,16 @@ vigie backup restore-test --repository "rest:$url/vigie" --json >"$work/restore.
 jq -e '.passed and .repository == "rest:'"$url"'/vigie"' "$work/restore.json" >/dev/null ||
   fail "$(cat "$work/restore.json")"
 
+# Vigie's own runs, verification and restore test are tracked as the system "vigie".
+vigie backups runs vigie --json >"$work/tracked.json" || fail "backups runs vigie"
+jq -e '[.[] | select(.status == "ok" and .source == "vigie-backup")] | length == 4' "$work/tracked.json" >/dev/null ||
+  fail "two runs to two repositories are not tracked: $(cat "$work/tracked.json")"
+vigie backups status --json >"$work/status.json" || fail "backups status"
+jq -e '.systems[] | select(.name == "vigie") | .last_good_run != null' "$work/status.json" >/dev/null ||
+  fail "no good backup of vigie in the status: $(cat "$work/status.json")"
+[ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM restore_tests WHERE result = 'ok'")" = 1 ] || fail "restore test not tracked"
+[ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM backup_verifications WHERE status = 'ok'")" = 1 ] || fail "verification not tracked"
+
 # The REST password is nowhere Vigie writes.
 vigie audit verify --json >"$work/audit.json" || fail "audit chain: $(cat "$work/audit.json")"
 sqlite3 "$home/vigie.db" "SELECT details FROM audit_log" >"$work/audit.txt"

@@ -90,7 +90,7 @@ struct RepositoryRun {
   std::string error;  // when not ok: what restic said
 };
 
-struct BackupRun {
+struct SelfBackupRun {
   std::string started_at;
   std::string finished_at;
   double staging_seconds = 0;
@@ -135,7 +135,7 @@ struct TableComparison {
   std::int64_t live = -1;       // in the live store now (-1: table missing)
 };
 
-struct RestoreTest {
+struct SelfRestoreTest {
   std::string at;
   std::string repository;
   std::string snapshot_id;
@@ -162,10 +162,11 @@ class SelfBackup {
 
   // Creates the repositories that do not exist yet; returns the locations created.
   Result<std::vector<std::string>> init(const Requester& requester);
-  Result<BackupRun> run(const RunOptions& options);
+  Result<SelfBackupRun> run(const RunOptions& options);
   Result<VerifyRun> verify(const Requester& requester, const std::string& subset = {});
   // `repository`: a location as configured, or "" for the first one.
-  Result<RestoreTest> restore_test(const Requester& requester, const std::string& repository = {});
+  Result<SelfRestoreTest> restore_test(const Requester& requester,
+                                       const std::string& repository = {});
   // Vigie's snapshots in `repository` ("" for every one), oldest first.
   Result<std::vector<std::pair<std::string, std::vector<Snapshot>>>> snapshots(
       const std::string& repository = {});
