@@ -11,9 +11,9 @@
 
 #include "advisory_commands.h"
 #include "app_context.h"
-#include "backups_commands.h"
 #include "audit_commands.h"
 #include "backup_commands.h"
+#include "backups_commands.h"
 #include "conformance_commands.h"
 #include "export_commands.h"
 #include "netpolicy_commands.h"
