@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace vigie::resilience {
 namespace {
 
@@ -72,7 +74,7 @@ core::Status record_self_restore_test(store::Store& store, const SelfRestoreTest
       "compared",
       test.repository);
   t.snapshot_id = test.snapshot_id;
-  t.restore_seconds = static_cast<std::int64_t>(test.restore_seconds + 0.5);
+  t.restore_seconds = std::llround(test.restore_seconds);
   t.result = test.passed ? TestResult::kOk : TestResult::kFailed;
   for (const auto& f : test.failures) t.detail += (t.detail.empty() ? "" : "; ") + f;
   t.source = "vigie-backup";
