@@ -58,6 +58,18 @@ fi
 # Plain HTTP on the TLS port gets nothing.
 if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then fail "plain HTTP answered"; fi
 
+# The scheduler's first run: the backup alerts evaluated on the demo hospital, recorded.
+if [ -z "$pg_url" ]; then
+  job=
+  for _ in $(seq 1 100); do
+    job=$(sqlite3 "$home/vigie.db" "SELECT last_status FROM scheduled_jobs WHERE name = 'alerts'" 2>/dev/null || true)
+    [ "$job" = ok ] && break
+    sleep 0.1
+  done
+  [ "$job" = ok ] || fail "the alerts job did not run (status '$job')"
+  [ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM alerts WHERE cleared_at IS NULL")" -gt 0 ] ||
+    fail "no backup alert raised on the demo hospital"
+fi
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
