@@ -206,28 +206,16 @@ std::vector<PgParam> with_dbname(std::vector<PgParam> params, const std::string&
   return params;
 }
 
-std::string percent_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 // A postgresql:// URL carrying every parameter as a query parameter (what Store::open takes).
 std::string pg_url(const std::vector<PgParam>& params) {
   std::string url = "postgresql://";
   for (const auto& p : params) {
-    if (p.keyword == "dbname") url += "/" + percent_encode(p.value);
+    if (p.keyword == "dbname") url += "/" + url_encode(p.value);
   }
   char sep = '?';
   for (const auto& p : params) {
     if (p.keyword == "dbname") continue;
-    url += fmt::format("{}{}={}", sep, p.keyword, percent_encode(p.value));
+    url += fmt::format("{}{}={}", sep, p.keyword, url_encode(p.value));
     sep = '&';
   }
   return url;

@@ -136,4 +136,8 @@ class Restic {
   ResticSettings settings_;
 };
 
+// RFC 3986 percent-encoding of everything but unreserved characters (URL userinfo,
+// libpq URL values).
+std::string url_encode(std::string_view s);
+
 }  // namespace vigie::resilience
