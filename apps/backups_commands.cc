@@ -242,6 +242,13 @@ BackupsCommands::BackupsCommands(CLI::App& app) {
                     "Evaluate the rules now: raise and clear alerts (audited)");
   alerts_->add_flag("--all", all_, "Cleared alerts too");
   alerts_->add_flag("--json", json_, "One JSON document on stdout");
+
+  every_alert_ = app.add_subcommand(
+      "alerts", "Alerts of every kind: backups, exports, offline sync, scheduled jobs");
+  every_alert_->add_flag("--all", all_, "Cleared alerts too");
+  every_alert_->add_option("--kind", kind_prefix_,
+                           "Only kinds starting with this (\"export.\", \"sync.\"...)");
+  every_alert_->add_flag("--json", json_, "One JSON document on stdout");
 }
 
 std::optional<int> BackupsCommands::run(AppContext& ctx) const {
@@ -254,7 +261,7 @@ std::optional<int> BackupsCommands::run(AppContext& ctx) const {
   if (restore_test_record_->parsed()) return restore_test_record(ctx);
   if (restore_tests_->parsed()) return restore_tests(ctx);
   if (status_->parsed()) return status(ctx);
-  if (alerts_->parsed()) return alerts(ctx);
+  if (alerts_->parsed() || every_alert_->parsed()) return alerts(ctx);
   return std::nullopt;
 }
 
@@ -571,7 +578,8 @@ int BackupsCommands::alerts(AppContext& ctx) const {
     if (!evaluated) return fail_with(evaluated.error());
     changes = std::move(*evaluated);
   }
-  auto list = rs::list_alerts(*ctx.store, !all_, "backup.");
+  // `vigie backups alerts`: the backup ones; `vigie alerts`: every kind, or --kind.
+  auto list = rs::list_alerts(*ctx.store, !all_, every_alert_->parsed() ? kind_prefix_ : "backup.");
   if (!list) return fail_with(list.error());
   if (json_) {
     json out{{"alerts", json::array()}};
@@ -590,7 +598,8 @@ int BackupsCommands::alerts(AppContext& ctx) const {
                              changes.cleared.size());
   }
   if (list->empty()) {
-    std::cout << (all_ ? "no backup alert\n" : "no open backup alert\n");
+    const char* what = every_alert_->parsed() ? "alert" : "backup alert";
+    std::cout << (all_ ? fmt::format("no {}\n", what) : fmt::format("no open {}\n", what));
     return 0;
   }
   std::cout << fmt::format("{:>5} {:<8} {:<28} {:<22} {:<20} {}\n", "ID", "SEVERITY", "KIND",

@@ -1,6 +1,7 @@
 // The backup-tracking side of the command line (`vigie backups ...`): each system's backup
 // policy, the runs imported from restic, borg or CSV, verifications and restore tests people
-// record, the status of every system against its RPO and restore-test interval, and alerts.
+// record, the status of every system against its RPO and restore-test interval, and alerts
+// (`vigie backups alerts` for the backup ones, `vigie alerts` for every kind).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -42,6 +43,7 @@ class BackupsCommands {
   CLI::App* restore_tests_ = nullptr;
   CLI::App* status_ = nullptr;
   CLI::App* alerts_ = nullptr;
+  CLI::App* every_alert_ = nullptr;  // `vigie alerts`
 
   std::string system_;
   bool json_ = false;
@@ -82,6 +84,7 @@ class BackupsCommands {
   // alerts
   bool evaluate_ = false;
   bool all_ = false;
+  std::string kind_prefix_;
 };
 
 }  // namespace vigie::apps

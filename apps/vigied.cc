@@ -1,63 +1,19 @@
 // vigied: the Vigie daemon. It serves the HTTPS API (health, status, inventory) on the
 // embedded defaults (SQLite in the home, the demo hospital loaded on first start) and runs the
-// periodic jobs: Vigie's own backups when repositories are configured, and the evaluation of
-// the backup alerts.
+// periodic jobs of daemon_jobs.h: Vigie's own backups, their verification and restore tests,
+// the disaster-recovery export, the alerts and their notices.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "app_context.h"
+#include "daemon_jobs.h"
 #include "vigie/api/server.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/log.h"
 #include "vigie/core/time.h"
-#include "vigie/resilience/alerts.h"
-#include "vigie/resilience/self_backup.h"
-#include "vigie/resilience/self_backup_record.h"
 #include "vigie/scheduler/scheduler.h"
 #include "vigie/store/pool.h"
-
-namespace {
-
-using namespace vigie;
-
-// The daemon's periodic jobs, each on the scheduler's own store connection.
-std::vector<scheduler::Job> daemon_jobs(const core::Config& config,
-                                        const std::filesystem::path& home,
-                                        const core::Clock& clock) {
-  std::vector<scheduler::Job> jobs;
-  auto actor = [&clock] {
-    return resilience::Actor{"system", "scheduler", core::format_utc(clock.now())};
-  };
-  if (!config.backup_repositories.empty() && config.backup_interval_hours > 0) {
-    jobs.push_back({"backup", std::chrono::hours(config.backup_interval_hours),
-                    [&config, home, actor](store::Store& store) -> core::Status {
-                      auto settings = resilience::backup_settings(config, home);
-                      if (!settings) return tl::unexpected(settings.error());
-                      resilience::SelfBackup backup(
-                          store, *settings,
-                          resilience::default_sources(config, home,
-                                                      store::resolve_url(config.store_url, home)));
-                      resilience::RunOptions options;
-                      options.requester = {"system", "scheduler"};
-                      auto run = backup.run(options);
-                      if (!run) return tl::unexpected(run.error());
-                      return resilience::record_self_backup(store, *run, actor());
-                    },
-                    nullptr});
-  }
-  jobs.push_back({"alerts", std::chrono::minutes(15),
-                  [&config, &clock, actor](store::Store& store) -> core::Status {
-                    auto changes = resilience::evaluate_alerts(
-                        store, clock.now(), resilience::Rules::from(config), actor());
-                    if (!changes) return tl::unexpected(changes.error());
-                    return {};
-                  },
-                  nullptr});
-  return jobs;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vigie;
@@ -86,6 +42,14 @@ int main(int argc, char** argv) {
       return core::exit_code(loaded.error());
     }
   }
+  // The periodic jobs are checked before anything listens: a configuration they cannot use
+  // stops vigied at start, not at every run.
+  static const core::SystemClock kClock;
+  auto job_list = apps::daemon_jobs(ctx->config, ctx->home, kClock);
+  if (!job_list) {
+    std::cerr << "vigied: " << job_list.error().to_string() << "\n";
+    return core::exit_code(job_list.error());
+  }
   api::ServerOptions options;
   options.listen = listen.value_or(ctx->config.server_listen);
   options.port = port.value_or(static_cast<std::uint16_t>(ctx->config.server_port));
@@ -113,9 +77,8 @@ int main(int argc, char** argv) {
     std::cerr << "vigied: " << job_store.error().to_string() << "\n";
     return core::exit_code(job_store.error());
   }
-  static const core::SystemClock kClock;
-  scheduler::Scheduler jobs(**job_store, kClock, daemon_jobs(ctx->config, ctx->home, kClock));
-  jobs.start(std::chrono::seconds(60));
+  scheduler::Scheduler jobs(**job_store, kClock, std::move(*job_list));
+  jobs.start(std::chrono::seconds(15));
   // The one line on stdout: scripts and tests read the port from it.
   std::string host =
       options.listen.find(':') != std::string::npos ? "[" + options.listen + "]" : options.listen;

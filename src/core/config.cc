@@ -33,39 +33,30 @@ Apply string_into(std::string Config::*field) {
   };
 }
 
+// An integer from `min` to `max`; `what` names it in the error ("a number of days").
+Apply integer_into(std::int64_t Config::*field, std::int64_t min, std::int64_t max,
+                   std::string_view what = "an integer") {
+  return
+      [field, min, max, what = std::string(what)](const toml::node& n, Config& c) -> std::string {
+        auto v = n.value<std::int64_t>();
+        if (!n.is_integer() || !v) return "expected an integer";
+        if (*v < min || *v > max) return fmt::format("expected {} from {} to {}", what, min, max);
+        c.*field = *v;
+        return "";
+      };
+}
+
 Apply days_into(std::int64_t Config::*field) {
-  return [field](const toml::node& n, Config& c) -> std::string {
-    auto v = n.value<std::int64_t>();
-    if (!n.is_integer() || !v) return "expected an integer";
-    if (*v < 1 || *v > 3650) return "a number of days between 1 and 3650";
-    c.*field = *v;
-    return "";
-  };
+  return integer_into(field, 1, 3650, "a number of days");
 }
 
 // Days between two events, 0 meaning "never required".
 Apply interval_into(std::int64_t Config::*field) {
-  return [field](const toml::node& n, Config& c) -> std::string {
-    auto v = n.value<std::int64_t>();
-    if (!n.is_integer() || !v) return "expected an integer";
-    if (*v < 0 || *v > 3650) return "a number of days between 0 and 3650";
-    c.*field = *v;
-    return "";
-  };
+  return integer_into(field, 0, 3650, "a number of days");
 }
 
 // The notify.* keys: syntax is checked here (file:line:column), meaning by the notify module.
 namespace notify_keys {
-
-Apply integer_into(std::int64_t Config::*field, std::int64_t min, std::int64_t max) {
-  return [field, min, max](const toml::node& n, Config& c) -> std::string {
-    auto v = n.value<std::int64_t>();
-    if (!n.is_integer() || !v) return "expected an integer";
-    if (*v < min || *v > max) return fmt::format("expected an integer from {} to {}", min, max);
-    c.*field = *v;
-    return "";
-  };
-}
 
 Apply one_of_into(std::string Config::*field, const std::vector<std::string>& allowed) {
   return [field, allowed](const toml::node& n, Config& c) -> std::string {
@@ -127,13 +118,7 @@ const std::vector<KeyRule>& rules() {
         "Address vigied listens on for HTTPS (API and console)."},
        string_into(&Config::server_listen)},
       {{"server.port", "integer", "8443", "HTTPS port; 0 picks a free port (printed at start)."},
-       [](const toml::node& n, Config& c) -> std::string {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v) return "expected an integer";
-         if (*v < 0 || *v > 65535) return "port must be between 0 and 65535";
-         c.server_port = *v;
-         return "";
-       }},
+       integer_into(&Config::server_port, 0, 65535, "a port")},
       {{"server.tls_cert", "string", "\"tls/server.crt\"",
         "PEM certificate chain of the HTTPS server (relative to the home directory); created "
         "self-signed by `vigie init` when missing."},
@@ -283,13 +268,15 @@ const std::vector<KeyRule>& rules() {
        string_into(&Config::backup_staging_dir)},
       {{"backup.interval_hours", "integer", "24",
         "Hours between two backups run by vigied; 0 disables the schedule."},
-       [](const toml::node& n, Config& c) -> std::string {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v) return "expected an integer";
-         if (*v < 0 || *v > 744) return "hours between 0 and 744 (31 days)";
-         c.backup_interval_hours = *v;
-         return "";
-       }},
+       integer_into(&Config::backup_interval_hours, 0, 744, "a number of hours")},
+      {{"backup.verify_interval_hours", "integer", "168",
+        "Hours between two verifications of Vigie's repositories (restic check) run by vigied; "
+        "0 disables the schedule."},
+       integer_into(&Config::backup_verify_interval_hours, 0, 8784, "a number of hours")},
+      {{"backup.restore_test_interval_days", "integer", "30",
+        "Days between two restore tests of Vigie's latest snapshot run by vigied; 0 disables "
+        "the schedule."},
+       integer_into(&Config::backup_restore_test_interval_days, 0, 366, "a number of days")},
       {{"backup.retention", "string", "\"\"",
         "What the trusted backup host keeps (e.g. \"restic forget --keep-daily 14 --keep-weekly "
         "8 --keep-monthly 24, run weekly on backup-admin\"): a note shown by `vigie backup "
@@ -299,7 +286,7 @@ const std::vector<KeyRule>& rules() {
         "SMTP relay that sends Vigie's e-mail (host name or address); empty: no e-mail."},
        string_into(&Config::notify_smtp_host)},
       {{"notify.smtp_port", "integer", "587", "Port of the SMTP relay (587: submission)."},
-       notify_keys::integer_into(&Config::notify_smtp_port, 1, 65535)},
+       integer_into(&Config::notify_smtp_port, 1, 65535)},
       {{"notify.smtp_starttls", "string", "\"required\"",
         "\"required\": no mail unless the relay offers STARTTLS and its certificate verifies; "
         "\"when-offered\": TLS when offered, else cleartext (never with a password); \"off\"."},
@@ -328,7 +315,7 @@ const std::vector<KeyRule>& rules() {
        }},
       {{"notify.smtp_timeout_seconds", "integer", "30",
         "Seconds to wait for the relay to connect or answer a command."},
-       notify_keys::integer_into(&Config::notify_smtp_timeout_seconds, 1, 600)},
+       integer_into(&Config::notify_smtp_timeout_seconds, 1, 600)},
       {{"notify.email_allowed", "array of strings", "[]",
         "The whitelist: the only recipients Vigie may e-mail, exact addresses or \"@domain\" "
         "(that domain only). Any other recipient is refused and audited."},
@@ -361,12 +348,12 @@ const std::vector<KeyRule>& rules() {
       {{"notify.retry_max_attempts", "integer", "10",
         "Delivery attempts of a notice before it is marked failed (`vigie notify outbox` lists "
         "it)."},
-       notify_keys::integer_into(&Config::notify_retry_max_attempts, 1, 100)},
+       integer_into(&Config::notify_retry_max_attempts, 1, 100)},
       {{"notify.retry_base_seconds", "integer", "60",
         "Wait before the second attempt; each further wait doubles, up to retry_max_seconds."},
-       notify_keys::integer_into(&Config::notify_retry_base_seconds, 1, 86400)},
+       integer_into(&Config::notify_retry_base_seconds, 1, 86400)},
       {{"notify.retry_max_seconds", "integer", "3600", "Longest wait between two attempts."},
-       notify_keys::integer_into(&Config::notify_retry_max_seconds, 1, 604800)},
+       integer_into(&Config::notify_retry_max_seconds, 1, 604800)},
       {{"export.outbox_dir", "string", "\"export/outbox\"",
         "Where `vigie export run` writes each disaster-recovery archive before pushing it to the "
         "strategic PCs (relative to the home directory)."},
@@ -374,23 +361,11 @@ const std::vector<KeyRule>& rules() {
       {{"export.generations_kept", "integer", "7",
         "Archives kept in the outbox and on each strategic PC; older ones are deleted after a "
         "successful push (1 to 1000)."},
-       [](const toml::node& n, Config& c) -> std::string {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v) return "expected an integer";
-         if (*v < 1 || *v > 1000) return "between 1 and 1000";
-         c.export_generations_kept = *v;
-         return "";
-       }},
+       integer_into(&Config::export_generations_kept, 1, 1000)},
       {{"export.max_age_hours", "integer", "26",
         "A strategic PC whose last successful push is older than this is reported stale by "
         "`vigie export status` (1 to 8760)."},
-       [](const toml::node& n, Config& c) -> std::string {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v) return "expected an integer";
-         if (*v < 1 || *v > 8760) return "between 1 and 8760";
-         c.export_max_age_hours = *v;
-         return "";
-       }},
+       integer_into(&Config::export_max_age_hours, 1, 8760, "a number of hours")},
       {{"export.schedule_hours", "array of integers", "[6, 18]",
         "Hours of the day (UTC, 0-23) at which vigied runs the export; [] for none."},
        [](const toml::node& n, Config& c) -> std::string {
@@ -411,13 +386,7 @@ const std::vector<KeyRule>& rules() {
        string_into(&Config::export_site)},
       {{"export.connect_timeout_seconds", "integer", "15",
         "SSH connection timeout of a push to one strategic PC (1 to 600)."},
-       [](const toml::node& n, Config& c) -> std::string {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v) return "expected an integer";
-         if (*v < 1 || *v > 600) return "between 1 and 600";
-         c.export_connect_timeout_seconds = *v;
-         return "";
-       }},
+       integer_into(&Config::export_connect_timeout_seconds, 1, 600, "a number of seconds")},
   };
   return kRules;
 }

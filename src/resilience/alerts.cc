@@ -192,6 +192,31 @@ Result<std::vector<Alert>> list_alerts(store::Store& store, bool open_only,
   return out;
 }
 
+Result<AlertChanges> reconcile_alerts(store::Store& store, std::string_view kind_prefix,
+                                      const std::vector<Alert>& wanted, const Actor& actor) {
+  AlertChanges changes;
+  auto open = list_alerts(store, true, kind_prefix);
+  if (!open) return tl::unexpected(open.error());
+  std::map<AlertKey, bool> is_wanted;
+  for (const auto& w : wanted) is_wanted[{w.kind, w.object}] = true;
+  std::map<AlertKey, bool> is_open;
+  for (const auto& a : *open) {
+    const AlertKey key{a.kind, a.object};
+    is_open[key] = true;
+    if (is_wanted.count(key) != 0) continue;
+    auto cleared = clear_alert(store, a.kind, a.object, actor);
+    if (!cleared) return tl::unexpected(cleared.error());
+    if (*cleared) changes.cleared.push_back(std::move(**cleared));
+  }
+  for (const auto& w : wanted) {
+    if (is_open.count({w.kind, w.object}) != 0) continue;
+    auto raised = raise_alert(store, w, actor);
+    if (!raised) return tl::unexpected(raised.error());
+    if (*raised) changes.raised.push_back(std::move(**raised));
+  }
+  return changes;
+}
+
 Result<AlertChanges> evaluate_alerts(store::Store& store, core::TimePoint now, const Rules& rules,
                                      const Actor& actor_in) {
   Actor actor = actor_in;
@@ -209,25 +234,14 @@ Result<AlertChanges> evaluate_alerts(store::Store& store, core::TimePoint now, c
         "warning", fmt::format("device {}, {}, has no backup policy", d.id, d.label)};
   }
 
-  AlertChanges changes;
-  auto open = list_alerts(store, true, "backup.");
-  if (!open) return tl::unexpected(open.error());
-  std::map<AlertKey, bool> is_open;
-  for (const auto& a : *open) {
-    const AlertKey key{a.kind, a.object};
-    is_open[key] = true;
-    if (wanted.count(key) != 0) continue;
-    auto cleared = clear_alert(store, a.kind, a.object, actor);
-    if (!cleared) return tl::unexpected(cleared.error());
-    if (*cleared) changes.cleared.push_back(std::move(**cleared));
-  }
+  std::vector<Alert> wanted_alerts;
+  wanted_alerts.reserve(wanted.size());
   for (auto& [key, w] : wanted) {
-    if (is_open.count(key) != 0) continue;
-    auto raised =
-        raise_alert(store, {0, key.first, key.second, w.severity, w.message, "", ""}, actor);
-    if (!raised) return tl::unexpected(raised.error());
-    if (*raised) changes.raised.push_back(std::move(**raised));
+    wanted_alerts.push_back(
+        {0, key.first, key.second, std::move(w.severity), std::move(w.message), "", ""});
   }
+  auto changes = reconcile_alerts(store, "backup.", wanted_alerts, actor);
+  if (!changes) return tl::unexpected(changes.error());
   VIGIE_TRY(tx->commit());
   return changes;
 }

@@ -579,6 +579,16 @@ CREATE TABLE sync_problems (
 CREATE INDEX sync_problems_site ON sync_problems (site, seq);
 )sql";
 
+// Whether the raising and the clearing of each alert were passed on to the notification outbox
+// (vigied's alert digest). Alerts that existed before count as told: no flood at upgrade.
+constexpr std::string_view kAlertNotices = R"sql(
+ALTER TABLE alerts ADD COLUMN raise_told_at TEXT;
+ALTER TABLE alerts ADD COLUMN clear_told_at TEXT;
+UPDATE alerts SET raise_told_at = raised_at, clear_told_at = cleared_at;
+CREATE INDEX alerts_untold ON alerts (id)
+  WHERE raise_told_at IS NULL OR (cleared_at IS NOT NULL AND clear_told_at IS NULL);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -594,6 +604,7 @@ constexpr Migration kMigrations[] = {
      kOfflineJournal},
     {8, "notification outbox", kNotifyOutbox},
     {9, "scheduled jobs of vigied", kScheduler},
+    {10, "alerts told to the notification outbox", kAlertNotices},
 };
 
 }  // namespace

@@ -113,6 +113,15 @@ vigie backups restore-tests pacs --json | jq -e '.[0].restore_seconds == 2520 an
 vigie backups verifications --json | jq -e 'length == 2' >/dev/null || fail "verifications"
 vigie backups alerts >"$work/alerts.txt"
 grep -q "backup.stale .*system:steriline" "$work/alerts.txt" || fail "alerts table"
+# `vigie alerts`: every kind; an alert another module raised is listed there, not under backups.
+sqlite3 "$work/home/vigie.db" "INSERT INTO alerts (id, kind, object, severity, message, raised_at)
+  VALUES ((SELECT MAX(id) + 1 FROM alerts), 'export.never', 'export-host:pc-urgences', 'warning',
+          'pc-urgences never received an export', '2026-11-26T08:00:00.000Z')"
+vigie alerts --json | jq -e '[.alerts[] | .kind] | (index("export.never") != null and
+  index("backup.stale") != null)' >/dev/null || fail "vigie alerts: $(vigie alerts --json)"
+vigie alerts --kind export. --json | jq -e '[.alerts[] | .object] == ["export-host:pc-urgences"]' \
+  >/dev/null || fail "vigie alerts --kind"
+if vigie backups alerts | grep -q export.never; then fail "backups alerts lists an export alert"; fi
 
 # Every change is in the audit log, and the chain holds.
 db="$work/home/vigie.db"

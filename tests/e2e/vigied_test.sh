@@ -69,6 +69,12 @@ if [ -z "$pg_url" ]; then
   [ "$job" = ok ] || fail "the alerts job did not run (status '$job')"
   [ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM alerts WHERE cleared_at IS NULL")" -gt 0 ] ||
     fail "no backup alert raised on the demo hospital"
+  # Nothing to export yet (no keys): the export job runs and succeeds doing nothing. The alerts
+  # were told (no channel configured: marked, nothing queued).
+  [ "$(sqlite3 "$home/vigie.db" "SELECT last_status FROM scheduled_jobs WHERE name = 'export'")" = ok ] ||
+    fail "the export job did not succeed"
+  [ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM alerts WHERE raise_told_at IS NULL")" = 0 ] ||
+    fail "alerts left untold"
 fi
 kill -TERM "$pid"
 rc=0

@@ -45,6 +45,8 @@ struct Config {
   std::string backup_check_subset = "5%";
   std::string backup_staging_dir = "backup/staging";
   std::int64_t backup_interval_hours = 24;
+  std::int64_t backup_verify_interval_hours = 168;
+  std::int64_t backup_restore_test_interval_days = 30;
   std::string backup_retention;
   // notify.*: alerts and notices by e-mail and syslog (docs/notify.md). An empty smtp_host
   // turns e-mail off, an empty syslog turns syslog off.

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vigie/core/config.h"
 #include "vigie/core/result.h"
 #include "vigie/core/time.h"
 #include "vigie/resilience/tracking.h"
@@ -52,6 +53,12 @@ struct AlertChanges {
   std::vector<Alert> cleared;
 };
 
+// Makes the open alerts whose kind starts with `kind_prefix` exactly `wanted` (kind, object,
+// severity, message): raises the missing ones, clears those no longer wanted. Call inside a
+// transaction.
+Result<AlertChanges> reconcile_alerts(store::Store& store, std::string_view kind_prefix,
+                                      const std::vector<Alert>& wanted, const Actor& actor);
+
 // Brings the open backup.* alerts in line with the data at `now`, in one transaction:
 //  - backup.stale (critical for critical systems, else warning): a system whose policy has an
 //    RPO has no good run, or its last good run started more than rpo_hours before `now`;
@@ -66,5 +73,19 @@ struct AlertChanges {
 // syslog. `actor` is usually {"system", "scheduler"}.
 Result<AlertChanges> evaluate_alerts(store::Store& store, core::TimePoint now, const Rules& rules,
                                      const Actor& actor);
+
+// Brings the open export.* alerts in line with the strategic PCs' state (export_status): one per
+// PC that never received an export, holds one older than export.max_age_hours, is unreachable,
+// failed its last push or could not be verified ("export.unverifiable" is critical: the copy
+// on the PC may not be ours). In one transaction.
+Result<AlertChanges> evaluate_export_alerts(store::Store& store, const core::Config& config,
+                                            const core::Clock& clock, const Actor& actor);
+
+// Brings the open "sync.problem" alerts in line with the offline journals: one (critical) per
+// site with a problem recorded at upload (gap, forged or tampered entry, broken chain) within
+// `days` days before `now`, naming how many and the latest. In one transaction.
+inline constexpr std::string_view kAlertSyncProblem = "sync.problem";
+Result<AlertChanges> evaluate_sync_alerts(store::Store& store, core::TimePoint now,
+                                          std::int64_t days, const Actor& actor);
 
 }  // namespace vigie::resilience
