@@ -16,6 +16,7 @@
 
 #include "routes_internal.h"
 #include "vigie/core/log.h"
+#include "vigie/core/tls.h"
 #include "vigie/store/pool.h"
 
 namespace vigie::api {
@@ -31,12 +32,6 @@ using core::LogLevel;
 
 constexpr auto kIoTimeout = std::chrono::seconds(30);
 constexpr size_t kMaxBodyBytes = 1 << 20;
-
-// TLS 1.2 suites: ECDHE with AEAD only. TLS 1.3 suites are all AEAD.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 // A coroutine function rather than a capturing lambda: parameters are copied into the
 // coroutine frame (GCC 12 mishandles captures of lambda coroutines handed to co_spawn).
@@ -67,14 +62,8 @@ class ServerImpl final : public Server {
 
   core::Status init(const ServerOptions& options) {
     try {
-      tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                       ssl::context::single_dh_use | SSL_OP_NO_COMPRESSION |
-                       SSL_OP_NO_RENEGOTIATION);
-      SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
-      if (SSL_CTX_set_cipher_list(tls_.native_handle(), kTls12Ciphers) != 1) {
-        return core::fail(ErrorCode::kInternal, "cannot set the TLS cipher list");
-      }
+      tls_.set_options(ssl::context::default_workarounds | ssl::context::single_dh_use);
+      VIGIE_TRY(core::apply_tls_policy(tls_.native_handle()));
       tls_.use_certificate_chain_file(options.tls_cert.string());
       tls_.use_private_key_file(options.tls_key.string(), ssl::context::pem);
     } catch (const boost::system::system_error& e) {

@@ -17,6 +17,7 @@
 #include "net_internal.h"
 #include "vigie/core/file.h"
 #include "vigie/core/text.h"
+#include "vigie/core/tls.h"
 #include "vigie/notify/email.h"
 
 namespace vigie::notify {
@@ -24,11 +25,6 @@ namespace {
 
 using core::ErrorCode;
 
-// TLS 1.2 suites: ECDHE with AEAD only. TLS 1.3 suites are all AEAD.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 constexpr size_t kMaxReplyLine = 4096;
 constexpr size_t kMaxReplyLines = 100;
 
@@ -94,11 +90,7 @@ class SmtpStream {
     }
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
     if (!ctx_) return core::fail(ErrorCode::kInternal, openssl_errors());
-    SSL_CTX_set_min_proto_version(ctx_.get(), TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx_.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    if (SSL_CTX_set_cipher_list(ctx_.get(), kTls12Ciphers) != 1) {
-      return core::fail(ErrorCode::kInternal, "cannot set the TLS cipher list");
-    }
+    VIGIE_TRY(core::apply_tls_policy(ctx_.get()));
     SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
     if (!options.ca_file.empty()) {
       if (SSL_CTX_load_verify_locations(ctx_.get(), options.ca_file.c_str(), nullptr) != 1) {

@@ -66,20 +66,6 @@ void rotate_outbox(const std::filesystem::path& outbox, std::int64_t keep) {
   }
 }
 
-Status audit_in_tx(store::Store& store, const ExportActor& actor, const std::string& action,
-                   const std::string& object, const json& details,
-                   const std::function<Status()>& body) {
-  auto tx = store::Transaction::begin(store);
-  if (!tx) return tl::unexpected(tx.error());
-  VIGIE_TRY(body());
-  auto entry = audit::append(store,
-                             {actor.name, action, object, actor.origin,
-                              details.dump(-1, ' ', false, json::error_handler_t::replace)},
-                             core::format_utc(actor.clock.now()));
-  if (!entry) return tl::unexpected(entry.error());
-  return tx->commit();
-}
-
 }  // namespace
 
 std::string_view to_string(PushOutcome outcome) {
@@ -161,29 +147,31 @@ Result<Generation> write_generation(store::Store& store, const std::filesystem::
                   {"contacts", g.counts.contacts},
                   {"recipients", g.recipients},
                   {"signer_key_id", key->public_key.key_id()}};
-  VIGIE_TRY(audit_in_tx(store, actor, "export.run", "export:" + g.name, details, [&]() -> Status {
-    VIGIE_TRY(store.lock_table("dr_export_runs"));
-    auto id = store.next_id("dr_export_runs");
-    if (!id) return tl::unexpected(id.error());
-    g.run_id = *id;
-    std::vector<Value> p = {*id,
-                            g.name,
-                            meta.created_at,
-                            g.archive.filename().string(),
-                            g.sha256,
-                            g.size,
-                            g.counts.devices,
-                            g.counts.findings,
-                            g.counts.procedures,
-                            g.counts.contacts,
-                            static_cast<std::int64_t>(g.recipients),
-                            actor.name};
-    return store.execute(
-        "INSERT INTO dr_export_runs (id, generation, created_at, archive_name, archive_sha256, "
-        "archive_size, devices, findings, procedures, contacts, recipients, actor) VALUES (?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        p);
-  }));
+  VIGIE_TRY(
+      internal::audited(store, actor, "export.run", "export:" + g.name, details, [&]() -> Status {
+        VIGIE_TRY(store.lock_table("dr_export_runs"));
+        auto id = store.next_id("dr_export_runs");
+        if (!id) return tl::unexpected(id.error());
+        g.run_id = *id;
+        std::vector<Value> p = {*id,
+                                g.name,
+                                meta.created_at,
+                                g.archive.filename().string(),
+                                g.sha256,
+                                g.size,
+                                g.counts.devices,
+                                g.counts.findings,
+                                g.counts.procedures,
+                                g.counts.contacts,
+                                static_cast<std::int64_t>(g.recipients),
+                                actor.name};
+        return store.execute(
+            "INSERT INTO dr_export_runs (id, generation, created_at, archive_name, archive_sha256, "
+            "archive_size, devices, findings, procedures, contacts, recipients, actor) VALUES (?, "
+            "?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            p);
+      }));
   rotate_outbox(paths.outbox, config.export_generations_kept);
   core::log_event(core::LogLevel::kInfo, "export.written",
                   {{"generation", g.name}, {"bytes", std::to_string(g.size)}});
@@ -223,8 +211,8 @@ Result<RunReport> run_export(store::Store& store, const std::filesystem::path& h
                     {"outcome", to_string(pushed.outcome)},
                     {"detail", pushed.detail},
                     {"generations_kept", pushed.generations_kept}};
-    VIGIE_TRY(
-        audit_in_tx(store, actor, "export.push", "export-host:" + h.name, details, [&]() -> Status {
+    VIGIE_TRY(internal::audited(
+        store, actor, "export.push", "export-host:" + h.name, details, [&]() -> Status {
           VIGIE_TRY(store.lock_table("dr_export_pushes"));
           auto id = store.next_id("dr_export_pushes");
           if (!id) return tl::unexpected(id.error());

@@ -37,7 +37,10 @@ bool slug(std::string_view s) {
          s.front() != '.' && s.front() != '-';
 }
 
-// Runs `body` and its audit entry in one transaction.
+}  // namespace
+
+namespace internal {
+
 Status audited(store::Store& store, const ExportActor& actor, const std::string& action,
                const std::string& object, const json& details,
                const std::function<Status()>& body) {
@@ -52,7 +55,7 @@ Status audited(store::Store& store, const ExportActor& actor, const std::string&
   return tx->commit();
 }
 
-}  // namespace
+}  // namespace internal
 
 ExportPaths export_paths(const std::filesystem::path& home, const core::Config& config) {
   ExportPaths p;
@@ -111,8 +114,8 @@ Result<KeygenResult> create_export_keys(store::Store& store, const std::filesyst
     out.ssh_public_key.pop_back();
   }
   details["signing_key_id"] = out.signing_key_id;
-  VIGIE_TRY(audited(store, actor, "export.keygen", "export:keys/" + out.signing_key_id, details,
-                    [] { return Status{}; }));
+  VIGIE_TRY(internal::audited(store, actor, "export.keygen", "export:keys/" + out.signing_key_id,
+                              details, [] { return Status{}; }));
   return out;
 }
 
@@ -174,7 +177,7 @@ Result<std::int64_t> register_procedure(store::Store& store, const std::filesyst
                   {"document", input.file.filename().string()},
                   {"sha256", sha},
                   {"size", size}};
-  VIGIE_TRY(audited(
+  VIGIE_TRY(internal::audited(
       store, actor, "export.procedure.register", "procedure:" + input.name, details,
       [&]() -> Status {
         VIGIE_TRY(store.lock_table("dr_procedures"));
@@ -216,17 +219,17 @@ Result<std::int64_t> register_procedure(store::Store& store, const std::filesyst
 }
 
 Status remove_procedure(store::Store& store, std::string_view name, const ExportActor& actor) {
-  return audited(store, actor, "export.procedure.remove", "procedure:" + std::string(name),
-                 json::object(), [&]() -> Status {
-                   std::vector<Value> key = {std::string(name)};
-                   auto n =
-                       store.query_int("SELECT COUNT(*) FROM dr_procedures WHERE name = ?", key);
-                   if (!n) return tl::unexpected(n.error());
-                   if (*n == 0) {
-                     return fail(ErrorCode::kNotFound, fmt::format("no procedure '{}'", name));
-                   }
-                   return store.execute("DELETE FROM dr_procedures WHERE name = ?", key);
-                 });
+  return internal::audited(
+      store, actor, "export.procedure.remove", "procedure:" + std::string(name), json::object(),
+      [&]() -> Status {
+        std::vector<Value> key = {std::string(name)};
+        auto n = store.query_int("SELECT COUNT(*) FROM dr_procedures WHERE name = ?", key);
+        if (!n) return tl::unexpected(n.error());
+        if (*n == 0) {
+          return fail(ErrorCode::kNotFound, fmt::format("no procedure '{}'", name));
+        }
+        return store.execute("DELETE FROM dr_procedures WHERE name = ?", key);
+      });
 }
 
 Result<std::vector<Procedure>> list_procedures(store::Store& store) {
@@ -353,8 +356,8 @@ Result<ContactImport> import_vendor_contacts(store::Store& store, const std::fil
   result.records = contacts.size();
   const std::string now = core::format_utc(actor.clock.now());
   json details = {{"file", csv.filename().string()}};
-  VIGIE_TRY(
-      audited(store, actor, "export.contacts.import", "vendor-contacts", details, [&]() -> Status {
+  VIGIE_TRY(internal::audited(
+      store, actor, "export.contacts.import", "vendor-contacts", details, [&]() -> Status {
         VIGIE_TRY(store.lock_table("vendor_contacts"));
         for (const auto& c : contacts) {
           const std::string norm = inventory::normalize_vendor(c.vendor);
@@ -543,7 +546,7 @@ Result<ExportHost> add_host(store::Store& store, const HostInput& input, bool re
                   {"dir", input.remote_dir},
                   {"key_id", key->key_id()},
                   {"ssh_host_key", *host_key}};
-  VIGIE_TRY(audited(
+  VIGIE_TRY(internal::audited(
       store, actor, "export.host.add", "export-host:" + input.name, details, [&]() -> Status {
         VIGIE_TRY(store.lock_table("dr_export_hosts"));
         std::vector<Value> name = {input.name};
@@ -590,16 +593,15 @@ Result<ExportHost> add_host(store::Store& store, const HostInput& input, bool re
 }
 
 Status remove_host(store::Store& store, std::string_view name, const ExportActor& actor) {
-  return audited(store, actor, "export.host.remove", "export-host:" + std::string(name),
-                 json::object(), [&]() -> Status {
-                   std::vector<Value> key = {std::string(name)};
-                   auto n =
-                       store.query_int("SELECT COUNT(*) FROM dr_export_hosts WHERE name = ?", key);
-                   if (!n) return tl::unexpected(n.error());
-                   if (*n == 0)
-                     return fail(ErrorCode::kNotFound, fmt::format("no host '{}'", name));
-                   return store.execute("DELETE FROM dr_export_hosts WHERE name = ?", key);
-                 });
+  return internal::audited(
+      store, actor, "export.host.remove", "export-host:" + std::string(name), json::object(),
+      [&]() -> Status {
+        std::vector<Value> key = {std::string(name)};
+        auto n = store.query_int("SELECT COUNT(*) FROM dr_export_hosts WHERE name = ?", key);
+        if (!n) return tl::unexpected(n.error());
+        if (*n == 0) return fail(ErrorCode::kNotFound, fmt::format("no host '{}'", name));
+        return store.execute("DELETE FROM dr_export_hosts WHERE name = ?", key);
+      });
 }
 
 Result<std::vector<ExportHost>> list_hosts(store::Store& store) {

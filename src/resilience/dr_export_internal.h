@@ -1,13 +1,22 @@
-// Private to the export code: running the OpenSSH tools and pushing one archive to one PC.
+// Private to the export code: running the OpenSSH tools, pushing one archive to one PC, and
+// the audited transaction every change goes through.
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "vigie/resilience/dr_export.h"
+#include "vigie/store/store.h"
 
 namespace vigie::resilience::internal {
+
+// Runs `body` and its audit entry in one transaction.
+Status audited(store::Store& store, const ExportActor& actor, const std::string& action,
+               const std::string& object, const nlohmann::json& details,
+               const std::function<Status()>& body);
 
 struct ProcessResult {
   int exit_code = -1;

@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -607,27 +608,39 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
 
   // Every repository must open before anything is written: a wrong password or a typo in a
   // URL changes nothing. restic's stale locks (a run killed earlier) are cleared on the way.
-  std::vector<const Restic*> targets;
+  // `restic unlock` opens the repository as `cat config` would: one key derivation, not two.
+  // The probes run while the store is staged (which writes only to the scratch folder): each
+  // costs a restic start and a key derivation, as much as the backup of a small store.
+  std::vector<std::future<Status>> probes;
+  probes.reserve(repos->size());
   for (const auto& r : *repos) {
-    // `restic unlock` opens the repository as `cat config` would: one key derivation, not two.
-    auto probe = r.unlock();
-    if (!probe) {
-      if (options.skip_unreachable && probe.error().code == ErrorCode::kUnavailable) {
+    probes.push_back(std::async(std::launch::async, [&r] { return r.unlock(); }));
+  }
+  auto probed = [&]() -> Result<std::vector<const Restic*>> {
+    std::vector<const Restic*> targets;
+    std::optional<core::Error> refusal;
+    for (size_t i = 0; i < probes.size(); ++i) {
+      auto probe = probes[i].get();  // every probe is waited for, even after a refusal
+      const Restic& r = (*repos)[i];
+      if (probe) {
+        targets.push_back(&r);
+      } else if (options.skip_unreachable && probe.error().code == ErrorCode::kUnavailable) {
         RepositoryRun skipped;
         skipped.repository = r.location();
         skipped.status = RepositoryStatus::kSkipped;
         skipped.error = probe.error().to_string();
         out.repositories.push_back(std::move(skipped));
-        continue;
+      } else if (!refusal) {
+        refusal = probe.error();
       }
-      return tl::unexpected(probe.error());
     }
-    targets.push_back(&r);
-  }
-  if (targets.empty()) {
-    return core::fail(ErrorCode::kUnavailable, "no backup repository can be reached",
-                      "backup.repositories");
-  }
+    if (refusal) return tl::unexpected(*refusal);
+    if (targets.empty()) {
+      return core::fail(ErrorCode::kUnavailable, "no backup repository can be reached",
+                        "backup.repositories");
+    }
+    return targets;
+  };
 
   auto step = [&options](std::string_view what) {
     if (options.on_step) options.on_step(what);
@@ -652,7 +665,10 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
     VIGIE_TRY(list_files(staging.path(), c));
     return core::write_file_durably(staging.path() / kCheckpointFile, checkpoint_json(c));
   };
-  if (auto staged = stage(); !staged) {
+  auto staged = stage();
+  auto targets = probed();
+  if (!targets) return tl::unexpected(targets.error());
+  if (!staged) {
     // A run that started is recorded even when it fails (a full disk, pg_dump refused).
     std::int64_t id = 0;
     VIGIE_TRY(audit_event(live_, options.requester, "backup.run", "backup",
@@ -662,7 +678,7 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
   out.staging_seconds = seconds_since(start);
 
   const std::vector<std::string> tags{std::string(kTag), "store-" + c.backend};
-  for (const Restic* r : targets) {
+  for (const Restic* r : *targets) {
     RepositoryRun result;
     result.repository = r->location();
     const auto t0 = std::chrono::steady_clock::now();

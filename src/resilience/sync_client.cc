@@ -15,6 +15,8 @@
 #include <charconv>
 #include <optional>
 
+#include "vigie/core/tls.h"
+
 namespace vigie::resilience {
 namespace {
 
@@ -195,9 +197,8 @@ Result<SyncClient> SyncClient::connect(std::string_view url, std::string_view tr
   impl->url = std::string(url);
   impl->server = *server;
   try {
-    impl->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                          ssl::context::no_tlsv1_1);
+    impl->tls.set_options(ssl::context::default_workarounds);
+    VIGIE_TRY(core::apply_tls_policy(impl->tls.native_handle()));
     impl->tls.add_certificate_authority(asio::buffer(trusted_pem.data(), trusted_pem.size()));
   } catch (const boost::system::system_error& e) {
     return fail(ErrorCode::kInvalidInput,

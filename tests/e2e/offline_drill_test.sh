@@ -19,6 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$work/err" ] && tail -20 "$work/err" >&2; exit 1; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 server=$work/server
 pc=$work/pc
@@ -34,18 +36,7 @@ else
 fi
 
 port=
-start_server() {
-  "$bin/vigied" --home "$server" --port "${port:-0}" >"$work/out" 2>"$work/err" &
-  pid=$!
-  for _ in $(seq 1 600); do
-    grep -q 'listening on' "$work/out" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || fail "vigied exited early"
-    sleep 0.1
-  done
-  url=$(sed -n 's/^vigied listening on //p' "$work/out")
-  [ -n "$url" ] || fail "vigied did not print its address"
-  port=${url##*:}
-}
+start_server() { start_vigied "$server" "$port"; }
 kill_server() { kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 start_server
 url="https://127.0.0.1:$port"

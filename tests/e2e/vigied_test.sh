@@ -13,6 +13,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$work/err" ] && tail -20 "$work/err" >&2; exit 1; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 home=$work/home
 if [ -n "$pg_url" ]; then
@@ -24,16 +26,7 @@ else
 fi
 [ "$(stat -c %a "$home/tls/server.key")" = 600 ] || fail "server key is not 0600"
 
-"$bin/vigied" --home "$home" --port 0 >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 300); do
-  grep -q 'listening on' "$work/out" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || fail "vigied exited early"
-  sleep 0.1
-done
-url=$(sed -n 's/^vigied listening on //p' "$work/out")
-[ -n "$url" ] || fail "vigied did not print its address"
-port=${url##*:}
+start_vigied "$home"
 ca=(--cacert "$home/tls/server.crt")
 
 curl -fsS "${ca[@]}" "$url/healthz" | grep -q '"status":"ok"' || fail "health"
@@ -84,10 +77,7 @@ pid=
 grep -q 'server.stopped' "$work/err" || fail "no clean-stop log line"
 
 # Second start: the demo is not loaded twice.
-"$bin/vigied" --home "$home" --port 0 >"$work/out2" 2>"$work/err" &
-pid=$!
-for _ in $(seq 1 300); do grep -q 'listening on' "$work/out2" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^vigied listening on //p' "$work/out2")
+start_vigied "$home"
 again=$(curl -fsS "${ca[@]}" "$url/api/v1/status" | sed -n 's/.*"devices":\([0-9]*\).*/\1/p')
 [ "$again" = "$devices" ] || fail "device count changed on restart: $devices -> $again"
 kill -TERM "$pid"; wait "$pid"; pid=
