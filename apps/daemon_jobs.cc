@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -90,10 +92,18 @@ Status alerts(const Context& c, store::Store& store) {
 }
 
 // The job's own alert: raised (and told at once) when it fails, cleared when it next succeeds.
+// Read first: a write transaction (an fsync) on every successful run would be for nothing.
 Status clear_job_alert(const Context& c, store::Store& store, const std::string& job) {
+  auto open = rs::list_alerts(store, true, kAlertJobFailed);
+  if (!open) return tl::unexpected(open.error());
+  const std::string object = "job:" + job;
+  if (std::none_of(open->begin(), open->end(),
+                   [&](const rs::Alert& a) { return a.object == object; })) {
+    return {};
+  }
   auto tx = store::Transaction::begin(store);
   if (!tx) return tl::unexpected(tx.error());
-  auto cleared = rs::clear_alert(store, kAlertJobFailed, "job:" + job, c.actor());
+  auto cleared = rs::clear_alert(store, kAlertJobFailed, object, c.actor());
   if (!cleared) return tl::unexpected(cleared.error());
   return tx->commit();
 }
@@ -121,10 +131,11 @@ void raise_job_alert(const Context& c, store::Store& store, const std::string& j
   }
 }
 
-Job job(const ContextPtr& c, const std::string& name, std::chrono::seconds every,
-        Status (*work)(const Context&, store::Store&)) {
+using Work = std::function<Status(const Context&, store::Store&)>;
+
+Job job(const ContextPtr& c, const std::string& name, std::chrono::seconds every, Work work) {
   return {name, every,
-          [c, name, work](store::Store& store) -> Status {
+          [c, name, work = std::move(work)](store::Store& store) -> Status {
             VIGIE_TRY(work(*c, store));
             return clear_job_alert(*c, store, name);
           },
@@ -163,16 +174,13 @@ core::Result<std::vector<Job>> daemon_jobs(const core::Config& config,
   jobs.push_back(job(c, "alerts", std::chrono::minutes(15), alerts));
   if (c->notify.smtp || c->notify.syslog) {
     auto channels = std::make_shared<notify::ConfiguredChannels>(c->notify, clock);
-    jobs.push_back({"notify", std::chrono::minutes(1),
-                    [c, channels](store::Store& store) -> Status {
-                      auto report = notify::deliver_pending(store, channels->view(), c->clock.now(),
-                                                            c->notify.retry);
-                      if (!report) return tl::unexpected(report.error());
-                      return clear_job_alert(*c, store, "notify");
-                    },
-                    [c](store::Store& store, const core::Error& error) {
-                      raise_job_alert(*c, store, "notify", error);
-                    }});
+    jobs.push_back(job(c, "notify", std::chrono::minutes(1),
+                       [channels](const Context& ctx, store::Store& store) -> Status {
+                         auto report = notify::deliver_pending(store, channels->view(),
+                                                               ctx.clock.now(), ctx.notify.retry);
+                         if (!report) return tl::unexpected(report.error());
+                         return {};
+                       }));
   }
   return jobs;
 }
