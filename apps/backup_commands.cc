@@ -61,6 +61,14 @@ BackupCommands::BackupCommands(CLI::App& app) {
   verify_->add_option("--subset", subset_,
                       "Data read back: N% or n/t (default backup.check_subset)");
   verify_->add_flag("--json", json_, "The result as one JSON document");
+  restore_ = backup->add_subcommand(
+      "restore", "Restore a snapshot into an empty folder and check every file (recovery)");
+  restore_->add_option("--target", target_, "Folder to restore into (created; must be empty)")
+      ->required();
+  restore_->add_option("--snapshot", snapshot_, "Snapshot id (default: the latest of Vigie's)");
+  restore_->add_option("--repository", repository_,
+                       "Repository as configured (default: the first one)");
+  restore_->add_flag("--json", json_, "The result as one JSON document");
   restore_test_ = backup->add_subcommand(
       "restore-test", "Restore the latest snapshot aside, verify it, compare with the live store");
   restore_test_->add_option("--repository", repository_,
@@ -75,6 +83,7 @@ std::optional<int> BackupCommands::run(AppContext& ctx) const {
   if (init_->parsed()) return init(ctx);
   if (run_->parsed()) return backup(ctx);
   if (verify_->parsed()) return verify(ctx);
+  if (restore_->parsed()) return restore(ctx);
   if (restore_test_->parsed()) return restore_test(ctx);
   if (snapshots_->parsed()) return snapshots(ctx);
   return std::nullopt;
@@ -168,6 +177,39 @@ int BackupCommands::verify(AppContext& ctx) const {
     }
   }
   return v->ok() ? 0 : 1;
+}
+
+int BackupCommands::restore(AppContext& ctx) const {
+  auto b = self_backup(ctx);
+  if (!b) return fail_with(b.error());
+  auto r = b->restore({requester(), repository_, snapshot_, target_});
+  if (!r) return fail_with(r.error());
+  const auto& c = r->checkpoint;
+  if (json_) {
+    std::cout << dump({{"ok", r->ok()},
+                       {"at", r->at},
+                       {"repository", r->repository},
+                       {"snapshot_id", r->snapshot_id},
+                       {"target", r->target.string()},
+                       {"files_checked", r->files_checked},
+                       {"bytes_checked", r->bytes_checked},
+                       {"failures", r->failures},
+                       {"restore_seconds", r->restore_seconds},
+                       {"seconds", r->seconds},
+                       {"checkpoint", checkpoint_summary(c)},
+                       {"audit_id", r->audit_id}})
+              << "\n";
+  } else {
+    std::cout << fmt::format("snapshot {} from {} restored into {}: {}\n", r->snapshot_id,
+                             r->repository, r->target.string(), r->ok() ? "CHECKED" : "DAMAGED");
+    for (const auto& f : r->failures) std::cout << "  failure: " << f << "\n";
+    std::cout << fmt::format(
+        "  {} files ({}) match the checkpoint of {}; restored in {:.1f} s\n"
+        "  the store must show audit log {} entries, head {} (vigie audit verify)\n",
+        r->files_checked, megabytes(r->bytes_checked), c.taken_at, r->restore_seconds,
+        c.audit_entries, c.audit_head);
+  }
+  return r->ok() ? 0 : 1;
 }
 
 int BackupCommands::restore_test(AppContext& ctx) const {

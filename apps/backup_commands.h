@@ -1,5 +1,5 @@
-// Vigie's own backups on the command line: `vigie backup init | run | verify | restore-test |
-// snapshots` (restic underneath; docs/resilience-backup.md).
+// Vigie's own backups on the command line: `vigie backup init | run | verify | restore |
+// restore-test | snapshots` (restic underneath; docs/resilience-backup.md).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,17 +21,21 @@ class BackupCommands {
   int init(AppContext& ctx) const;
   int backup(AppContext& ctx) const;
   int verify(AppContext& ctx) const;
+  int restore(AppContext& ctx) const;
   int restore_test(AppContext& ctx) const;
   int snapshots(AppContext& ctx) const;
 
   CLI::App* init_ = nullptr;
   CLI::App* run_ = nullptr;
   CLI::App* verify_ = nullptr;
+  CLI::App* restore_ = nullptr;
   CLI::App* restore_test_ = nullptr;
   CLI::App* snapshots_ = nullptr;
 
   std::string repository_;
   std::string subset_;
+  std::string snapshot_;
+  std::string target_;
   bool skip_unreachable_ = false;
   bool json_ = false;
 };

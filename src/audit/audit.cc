@@ -44,15 +44,26 @@ std::string entry_hash(std::string_view prev_hash, std::int64_t id, std::string_
   return hex;
 }
 
-Result<std::int64_t> append(store::Store& store, const Entry& entry, std::string_view at) {
+namespace {
+
+// The last entry of the log, under the table's lock: {0, ""} when it is empty.
+Result<std::pair<std::int64_t, std::string>> locked_head(store::Store& store) {
   VIGIE_TRY(store.lock_table("audit_log"));
   auto last = store.query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1");
   if (!last) return tl::unexpected(last.error());
-  const std::int64_t id = last->empty() ? 1 : last->front().integer(0) + 1;
-  const std::string prev = last->empty() ? std::string() : last->front().text(1);
-  const std::string hash = entry_hash(prev, id, at, entry);
+  if (last->empty()) return std::pair<std::int64_t, std::string>{0, ""};
+  return std::pair<std::int64_t, std::string>{last->front().integer(0), last->front().text(1)};
+}
+
+}  // namespace
+
+Result<std::int64_t> append(store::Store& store, const Entry& entry, std::string_view at) {
+  auto head = locked_head(store);
+  if (!head) return tl::unexpected(head.error());
+  const std::int64_t id = head->first + 1;
+  const std::string hash = entry_hash(head->second, id, at, entry);
   const store::Value params[] = {id,           std::string(at), entry.actor,   entry.action,
-                                 entry.object, entry.origin,    entry.details, prev,
+                                 entry.object, entry.origin,    entry.details, head->second,
                                  hash};
   VIGIE_TRY(store.execute(
       "INSERT INTO audit_log (id, at, actor, action, object, origin, details, prev_hash, hash) "
@@ -60,6 +71,30 @@ Result<std::int64_t> append(store::Store& store, const Entry& entry, std::string
       params));
   return id;
 }
+
+Result<Appender> Appender::start(store::Store& store) {
+  auto head = locked_head(store);
+  if (!head) return tl::unexpected(head.error());
+  static constexpr std::string_view kColumns[] = {
+      "id", "at", "actor", "action", "object", "origin", "details", "prev_hash", "hash"};
+  auto rows = store.inserter("audit_log", kColumns);
+  if (!rows) return tl::unexpected(rows.error());
+  return Appender(std::move(*rows), head->first, std::move(head->second));
+}
+
+Result<std::int64_t> Appender::append(const Entry& entry, std::string_view at) {
+  const std::int64_t id = last_id_ + 1;
+  std::string hash = entry_hash(last_hash_, id, at, entry);
+  const store::Value row[] = {id,           std::string(at), entry.actor,   entry.action,
+                              entry.object, entry.origin,    entry.details, last_hash_,
+                              hash};
+  VIGIE_TRY(rows_->add(row));
+  last_id_ = id;
+  last_hash_ = std::move(hash);
+  return id;
+}
+
+Status Appender::finish() { return rows_->finish(); }
 
 Result<Verification> verify(store::Store& store) {
   Verification v;

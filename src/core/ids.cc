@@ -15,6 +15,8 @@ void fill_random(unsigned char* out, size_t n) {
   if (RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();
 }
 
+}  // namespace
+
 std::string to_hex(const unsigned char* data, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -25,8 +27,6 @@ std::string to_hex(const unsigned char* data, size_t n) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string new_uuid() {
   std::array<unsigned char, 16> b{};

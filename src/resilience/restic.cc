@@ -375,14 +375,34 @@ Result<CheckOutcome> Restic::check(const std::string& subset) const {
   return outcome;
 }
 
-Status Restic::restore(const std::string& id, const std::filesystem::path& target) const {
-  auto out = run({"restore", id, "--target", target.string()}, {});
+Result<std::string> Restic::restore(const std::string& id, const std::filesystem::path& target,
+                                    const std::vector<std::string>& tags) const {
+  std::vector<std::string> args{"restore", id, "--target", target.string()};
+  for (const auto& t : tags) {
+    args.emplace_back("--tag");
+    args.push_back(t);
+  }
+  // restic 0.14 names what it restores on its first line, in text only:
+  // "restoring <Snapshot 1a2b3c4d of [/path] at ... by user@host> to /target".
+  std::string restored = id.size() >= 8 && id != "latest" ? id.substr(0, 8) : "";
+  auto out = run(args, [&restored](std::string_view line) {
+    constexpr std::string_view kPrefix = "restoring <Snapshot ";
+    if (!line.starts_with(kPrefix) || line.size() < kPrefix.size() + 8) return;
+    const std::string_view short_id = line.substr(kPrefix.size(), 8);
+    if (short_id.find_first_not_of("0123456789abcdef") == std::string_view::npos) {
+      restored = std::string(short_id);
+    }
+  });
   if (!out) return tl::unexpected(out.error());
   if (out->exit_code != 0 || out->signal != 0) {
     return tl::unexpected(classify(out->exit_code, out->signal, out->stderr_text)
                               .to_error(fmt::format("cannot restore snapshot {}", id)));
   }
-  return {};
+  if (restored.empty()) {
+    return core::fail(ErrorCode::kIo, "restic did not say which snapshot it restored",
+                      fmt::format("restic repository {}", repository_.location));
+  }
+  return restored;
 }
 
 // RFC 3986: everything but unreserved characters percent-encoded.

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <libpq-fe.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -11,11 +10,12 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "child_process.h"
+#include "file_digest.h"
 #include "vigie/audit/audit.h"
 #include "vigie/core/file.h"
 #include "vigie/core/ids.h"
@@ -42,31 +42,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 std::string now_text() { return core::format_utc(core::utc_now()); }
-
-// Streams a file through SHA-256: stores are too large to read into memory.
-Result<std::string> file_sha256(const fs::path& path, std::int64_t& size) {
-  core::FilePtr f = core::open_file(path, "rb");
-  if (!f) return core::fail(ErrorCode::kIo, "cannot read", path.string());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 20);
-  size = 0;
-  while (true) {
-    size_t n = std::fread(buffer.data(), 1, buffer.size(), f.get());
-    if (n > 0) {
-      EVP_DigestUpdate(ctx.get(), buffer.data(), n);
-      size += static_cast<std::int64_t>(n);
-    }
-    if (n < buffer.size()) break;
-  }
-  if (std::ferror(f.get()) != 0) return core::fail(ErrorCode::kIo, "read error", path.string());
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest.data(), &length);
-  std::string hex;
-  for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
 
 bool is_remote(const std::string& location) {
   static const std::array<std::string_view, 9> kSchemes = {
@@ -332,42 +307,79 @@ Result<SqlitePtr> open_sqlite_file(const fs::path& path, int flags) {
   return db;
 }
 
-// SQLite: the online backup API copies the pages in one step under one read transaction: a
-// consistent copy while vigied keeps writing (in WAL mode a reader blocks no writer), at the
-// speed of a file copy (VACUUM INTO would rebuild every table and index). The copy is then
-// opened to take the checkpoint from exactly what is saved, and left in rollback-journal mode:
-// one self-contained file.
-Status snapshot_sqlite(const std::string& url, const fs::path& staging, Checkpoint& c) {
-  std::string live_path = url.starts_with("sqlite:") ? url.substr(7) : url;
-  if (live_path.starts_with("//")) live_path = live_path.substr(2);
+// SQLite, without copying the store: the live file itself goes into the snapshot, held still
+// while restic reads it. In WAL mode the database file changes only when a checkpoint copies
+// frames back into it, and a checkpoint never copies a frame newer than what the oldest open
+// reader sees. So: writers are held for an instant (BEGIN IMMEDIATE) while every frame of the
+// WAL is checkpointed, then a read transaction starts: it sees exactly the file, and until it
+// ends no checkpoint can touch the file. Writers go on meanwhile, into the WAL. The file is
+// hard-linked into the staging folder (copied when the staging folder is on another file
+// system), and the checkpoint is taken in that same read transaction: counts, audit chain and
+// file agree to the row. The hold ends after the last repository has its snapshot.
+struct SqliteHold {
+  std::unique_ptr<store::Store> reader;  // in its read transaction
+};
+
+std::string sqlite_path(const std::string& url) {
+  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  if (path.starts_with("//")) path = path.substr(2);
+  return path;
+}
+
+// Starts `reader`'s read transaction on a fully checkpointed WAL. kConflict when a reader of
+// the live store keeps frames from being checkpointed for longer than `patience`.
+Status hold_still(const std::string& live_path, store::Store& reader,
+                  std::chrono::milliseconds patience) {
+  auto writers = open_sqlite_file(live_path, SQLITE_OPEN_READWRITE);
+  if (!writers) return tl::unexpected(writers.error());
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (true) {
+    if (sqlite3_exec(writers->get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return core::fail(ErrorCode::kStore,
+                        fmt::format("cannot hold the writers: {}", sqlite3_errmsg(writers->get())),
+                        live_path);
+    }
+    bool still = false;
+    auto frames = reader.query("PRAGMA wal_checkpoint(PASSIVE)");
+    if (frames && !frames->empty() && frames->front().integer(1) >= 0 &&
+        frames->front().integer(1) == frames->front().integer(2)) {
+      auto begun = reader.execute("BEGIN");
+      // The read transaction starts at its first read: while the writers are still held.
+      still = begun && reader.query_int("SELECT COUNT(*) FROM sqlite_master").has_value();
+      if (begun && !still) reader.execute("ROLLBACK");
+    }
+    sqlite3_exec(writers->get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!frames) return tl::unexpected(frames.error());
+    if (still) return {};
+    if (frames->empty() || frames->front().integer(1) < 0) {
+      return core::fail(ErrorCode::kStore, "the store is not in WAL mode", live_path);
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return core::fail(ErrorCode::kConflict,
+                        "a long reader of the store keeps its WAL from being checkpointed",
+                        live_path);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Status snapshot_sqlite(const std::string& url, const fs::path& staging, Checkpoint& c,
+                       SqliteHold& hold) {
+  const std::string live_path = sqlite_path(url);
+  auto reader = store::Store::open("sqlite:" + live_path);
+  if (!reader) return tl::unexpected(reader.error());
+  VIGIE_TRY(hold_still(live_path, **reader, std::chrono::seconds(30)));
+  hold.reader = std::move(*reader);
   const fs::path file = staging / kStoreDir / "vigie.db";
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
-  {
-    auto source = open_sqlite_file(live_path, SQLITE_OPEN_READWRITE);
-    if (!source) return tl::unexpected(source.error());
-    auto target = open_sqlite_file(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (!target) return tl::unexpected(target.error());
-    sqlite3_backup* backup = sqlite3_backup_init(target->get(), "main", source->get(), "main");
-    if (backup == nullptr) {
-      return core::fail(ErrorCode::kStore,
-                        fmt::format("cannot start the copy: {}", sqlite3_errmsg(target->get())),
-                        live_path);
-    }
-    const int step = sqlite3_backup_step(backup, -1);
-    const int finish = sqlite3_backup_finish(backup);
-    if (step != SQLITE_DONE || finish != SQLITE_OK) {
-      return core::fail(ErrorCode::kStore,
-                        fmt::format("copy of the store failed: {}", sqlite3_errstr(step)),
-                        live_path);
-    }
+  fs::create_hard_link(live_path, file, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy_file(live_path, file, ec);
+    if (ec) return core::fail(ErrorCode::kIo, "cannot copy the store: " + ec.message(), live_path);
   }
-  {
-    auto copy = store::Store::open("sqlite:" + file.string());
-    if (!copy) return tl::unexpected(copy.error());
-    VIGIE_TRY(fill_store_state(**copy, c));
-    VIGIE_TRY((*copy)->execute("PRAGMA journal_mode=DELETE"));
-  }
+  VIGIE_TRY(fill_store_state(*hold.reader, c));
   c.store_file = fmt::format("{}/vigie.db", kStoreDir);
   return {};
 }
@@ -437,9 +449,9 @@ Status list_files(const fs::path& staging, Checkpoint& c) {
     Checkpoint::File entry;
     entry.path = f.lexically_relative(staging).generic_string();
     if (entry.path == kCheckpointFile) continue;
-    auto sha = file_sha256(f, entry.size);
-    if (!sha) return tl::unexpected(sha.error());
-    entry.sha256 = *sha;
+    auto digest = internal::file_xxh128(f, entry.size);
+    if (!digest) return tl::unexpected(digest.error());
+    entry.digest = *digest;
     c.files.push_back(std::move(entry));
   }
   return {};
@@ -458,6 +470,35 @@ Status audit_event(store::Store& s, const Requester& who, const std::string& act
 }
 
 bool is_repository_missing(const core::Error& e) { return e.code == ErrorCode::kNotFound; }
+
+// restic refuses to work while a lock of a restic that died (kill -9, a crash) lies in the
+// repository: those are cleared (`restic unlock` keeps a live one's) and `work` tried again.
+template <typename Work>
+auto retry_after_unlock(const Restic& r, Work work) -> decltype(work()) {
+  auto out = work();
+  if (!out && out.error().code == ErrorCode::kConflict && r.unlock()) out = work();
+  return out;
+}
+
+// Every file of the checkpoint, under `root`, against its size and checksum; one failure per
+// file missing or different. Returns the bytes read.
+std::int64_t check_files(const Checkpoint& c, const fs::path& root,
+                         std::vector<std::string>& failures) {
+  std::int64_t bytes = 0;
+  for (const auto& f : c.files) {
+    std::int64_t size = 0;
+    auto digest = f.algorithm == "sha256" ? internal::file_sha256(root / f.path, size)
+                                          : internal::file_xxh128(root / f.path, size);
+    bytes += size;
+    if (!digest) {
+      failures.push_back(fmt::format("{}: missing from the restored snapshot", f.path));
+    } else if (*digest != f.digest || size != f.size) {
+      failures.push_back(fmt::format("{}: content differs from the checkpoint ({} {})", f.path,
+                                     f.algorithm, digest->substr(0, 16)));
+    }
+  }
+  return bytes;
+}
 
 }  // namespace
 
@@ -605,56 +646,21 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
   SelfBackupRun out;
   const auto start = std::chrono::steady_clock::now();
   out.started_at = now_text();
-
-  // Every repository must open before anything is written: a wrong password or a typo in a
-  // URL changes nothing. restic's stale locks (a run killed earlier) are cleared on the way.
-  // `restic unlock` opens the repository as `cat config` would: one key derivation, not two.
-  // The probes run while the store is staged (which writes only to the scratch folder): each
-  // costs a restic start and a key derivation, as much as the backup of a small store.
-  std::vector<std::future<Status>> probes;
-  probes.reserve(repos->size());
-  for (const auto& r : *repos) {
-    probes.push_back(std::async(std::launch::async, [&r] { return r.unlock(); }));
-  }
-  auto probed = [&]() -> Result<std::vector<const Restic*>> {
-    std::vector<const Restic*> targets;
-    std::optional<core::Error> refusal;
-    for (size_t i = 0; i < probes.size(); ++i) {
-      auto probe = probes[i].get();  // every probe is waited for, even after a refusal
-      const Restic& r = (*repos)[i];
-      if (probe) {
-        targets.push_back(&r);
-      } else if (options.skip_unreachable && probe.error().code == ErrorCode::kUnavailable) {
-        RepositoryRun skipped;
-        skipped.repository = r.location();
-        skipped.status = RepositoryStatus::kSkipped;
-        skipped.error = probe.error().to_string();
-        out.repositories.push_back(std::move(skipped));
-      } else if (!refusal) {
-        refusal = probe.error();
-      }
-    }
-    if (refusal) return tl::unexpected(*refusal);
-    if (targets.empty()) {
-      return core::fail(ErrorCode::kUnavailable, "no backup repository can be reached",
-                        "backup.repositories");
-    }
-    return targets;
-  };
-
   auto step = [&options](std::string_view what) {
     if (options.on_step) options.on_step(what);
   };
+
   step("staging the store, configuration, keys and documents");
   ScratchDir staging(settings_.staging_dir);
   Checkpoint& c = out.checkpoint;
+  SqliteHold hold;  // declared after `staging`: released before the staging folder goes
   auto stage = [&]() -> Status {
     VIGIE_TRY(fresh_dir(staging.path()));
     c.taken_at = now_text();
     c.vigie_version = VIGIE_VERSION;
     if (live_.backend() == store::Backend::kSqlite) {
       c.backend = "sqlite";
-      VIGIE_TRY(snapshot_sqlite(sources_.store_url, staging.path(), c));
+      VIGIE_TRY(snapshot_sqlite(sources_.store_url, staging.path(), c, hold));
     } else {
       c.backend = "postgresql";
       VIGIE_TRY(snapshot_postgres(live_, sources_.store_url, staging.path(), c));
@@ -665,11 +671,9 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
     VIGIE_TRY(list_files(staging.path(), c));
     return core::write_file_durably(staging.path() / kCheckpointFile, checkpoint_json(c));
   };
-  auto staged = stage();
-  auto targets = probed();
-  if (!targets) return tl::unexpected(targets.error());
-  if (!staged) {
+  if (auto staged = stage(); !staged) {
     // A run that started is recorded even when it fails (a full disk, pg_dump refused).
+    hold.reader.reset();
     std::int64_t id = 0;
     VIGIE_TRY(audit_event(live_, options.requester, "backup.run", "backup",
                           json{{"ok", false}, {"error", staged.error().to_string()}}, id));
@@ -677,18 +681,24 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
   }
   out.staging_seconds = seconds_since(start);
 
+  // Each repository in turn, none stopping the others. No probe first: restic opening the
+  // repository is the probe (a start and a key derivation each, as long as the backup of a
+  // small store), and a backup that fails to open writes nothing.
   const std::vector<std::string> tags{std::string(kTag), "store-" + c.backend};
-  for (const Restic* r : *targets) {
+  std::optional<core::Error> first_failure;
+  for (const Restic& r : *repos) {
     RepositoryRun result;
-    result.repository = r->location();
+    result.repository = r.location();
     const auto t0 = std::chrono::steady_clock::now();
-    step(fmt::format("restic backup to {}", r->location()));
+    step(fmt::format("restic backup to {}", r.location()));
     int last_percent = -1;
-    auto summary = r->backup(staging.path(), tags, [&](const BackupProgress& p) {
-      const int percent = static_cast<int>(p.percent_done * 100);
-      if (percent == last_percent) return;
-      last_percent = percent;
-      step(fmt::format("restic backup to {}: {}%", r->location(), percent));
+    auto summary = retry_after_unlock(r, [&] {
+      return r.backup(staging.path(), tags, [&](const BackupProgress& p) {
+        const int percent = static_cast<int>(p.percent_done * 100);
+        if (percent == last_percent) return;
+        last_percent = percent;
+        step(fmt::format("restic backup to {}: {}%", r.location(), percent));
+      });
     });
     result.seconds = seconds_since(t0);
     if (summary) {
@@ -700,11 +710,15 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
         result.error = fmt::format("{} file(s) could not be read", summary->unreadable.size());
       }
     } else {
-      result.status = RepositoryStatus::kFailed;
+      const bool unreachable = summary.error().code == ErrorCode::kUnavailable;
+      result.status = options.skip_unreachable && unreachable ? RepositoryStatus::kSkipped
+                                                              : RepositoryStatus::kFailed;
       result.error = summary.error().to_string();
+      if (!first_failure) first_failure = summary.error();
     }
     out.repositories.push_back(std::move(result));
   }
+  hold.reader.reset();  // the writers' frames may be checkpointed into the store again
   out.finished_at = now_text();
   out.seconds = seconds_since(start);
 
@@ -721,6 +735,11 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
                              {"checkpoint_audit_entries", c.audit_entries},
                              {"checkpoint_audit_head", c.audit_head}},
                         out.audit_id));
+  const bool any_snapshot =
+      std::any_of(out.repositories.begin(), out.repositories.end(),
+                  [](const RepositoryRun& r) { return !r.snapshot_id.empty(); });
+  // Not one snapshot made: the run is an error (recorded above), said by the first repository.
+  if (!any_snapshot && first_failure) return tl::unexpected(*first_failure);
   return out;
 }
 
@@ -755,6 +774,67 @@ Result<VerifyRun> SelfBackup::verify(const Requester& requester, const std::stri
                         json{{"ok", out.ok()}, {"subset", wanted}, {"repositories", details}},
                         out.audit_id));
   return out;
+}
+
+Result<SelfRestore> SelfBackup::restore(const RestoreOptions& options) {
+  auto repos = chosen(options.repository);
+  if (!repos) return tl::unexpected(repos.error());
+  const Restic& repo = repos->front();
+  if (options.target.empty()) {
+    return core::fail(ErrorCode::kInvalidInput, "name the folder to restore into", "--target");
+  }
+  std::error_code ec;
+  const fs::path target = fs::absolute(options.target, ec);
+  if (fs::exists(target, ec) && (!fs::is_directory(target, ec) || !fs::is_empty(target, ec))) {
+    return core::fail(ErrorCode::kConflict,
+                      "the target exists and is not an empty folder: nothing restored",
+                      target.string());
+  }
+  // The snapshot holds keys: the folder is its owner's only.
+  const bool created = fs::create_directories(target, ec);
+  if (created) fs::permissions(target, fs::perms::owner_all, ec);
+  if (ec) return core::fail(ErrorCode::kIo, "cannot create: " + ec.message(), target.string());
+
+  SelfRestore r;
+  r.at = now_text();
+  r.repository = repo.location();
+  r.target = target;
+  const auto start = std::chrono::steady_clock::now();
+  auto restored = retry_after_unlock(repo, [&] {
+    return options.snapshot.empty() ? repo.restore("latest", target, {std::string(kTag)})
+                                    : repo.restore(options.snapshot, target);
+  });
+  r.restore_seconds = seconds_since(start);
+  if (!restored && created) fs::remove_all(target, ec);  // what restic left of a failure
+  if (restored) {
+    r.snapshot_id = *restored;
+    auto text = core::read_file(target / kCheckpointFile);
+    auto checkpoint = text ? parse_checkpoint(*text, (target / kCheckpointFile).string())
+                           : Result<Checkpoint>(tl::unexpected(text.error()));
+    if (checkpoint) {
+      r.checkpoint = std::move(*checkpoint);
+      r.bytes_checked = check_files(r.checkpoint, target, r.failures);
+      r.files_checked = static_cast<std::int64_t>(r.checkpoint.files.size());
+    } else {
+      r.failures.push_back("no usable checkpoint.json, the files cannot be checked: " +
+                           checkpoint.error().to_string());
+    }
+  }
+  r.seconds = seconds_since(start);
+  json details = {{"repository", r.repository},
+                  {"snapshot", options.snapshot.empty() ? "latest" : options.snapshot},
+                  {"target", target.string()}};
+  if (restored) {
+    details["restored"] = r.snapshot_id;
+    details["ok"] = r.ok();
+    details["failures"] = r.failures.size();
+  } else {
+    details["ok"] = false;
+    details["error"] = restored.error().to_string();
+  }
+  VIGIE_TRY(audit_event(live_, options.requester, "backup.restore", "backup", details, r.audit_id));
+  if (!restored) return tl::unexpected(restored.error());
+  return r;
 }
 
 Result<std::vector<std::pair<std::string, std::vector<Snapshot>>>> SelfBackup::snapshots(
@@ -841,7 +921,6 @@ Result<SelfRestoreTest> SelfBackup::restore_test(const Requester& requester,
   t.at = now_text();
   t.repository = repo.location();
   const auto start = std::chrono::steady_clock::now();
-  VIGIE_TRY(repo.unlock());
   auto list = repo.snapshots({std::string(kTag)});
   if (!list) return tl::unexpected(list.error());
   if (list->empty()) {
@@ -857,7 +936,8 @@ Result<SelfRestoreTest> SelfBackup::restore_test(const Requester& requester,
   VIGIE_TRY(fresh_dir(scratch_path));
   ScratchDir scratch(scratch_path);
   const auto restore_start = std::chrono::steady_clock::now();
-  auto restored_files = repo.restore(latest.id, scratch.path());
+  auto restored_files =
+      retry_after_unlock(repo, [&] { return repo.restore(latest.id, scratch.path()); });
   t.restore_seconds = seconds_since(restore_start);
 
   auto fail_test = [&t](std::string why) { t.failures.push_back(std::move(why)); };
@@ -878,16 +958,7 @@ Result<SelfRestoreTest> SelfBackup::restore_test(const Requester& requester,
     }
     t.checkpoint = *checkpoint;
     const Checkpoint& c = t.checkpoint;
-    for (const auto& f : c.files) {
-      std::int64_t size = 0;
-      auto sha = file_sha256(scratch.path() / f.path, size);
-      if (!sha) {
-        fail_test(fmt::format("{}: missing from the restored snapshot", f.path));
-      } else if (*sha != f.sha256 || size != f.size) {
-        fail_test(fmt::format("{}: content differs from the checkpoint (SHA-256 {})", f.path,
-                              sha->substr(0, 16)));
-      }
-    }
+    check_files(c, scratch.path(), t.failures);
     if (c.store_file.empty()) {
       fail_test("the checkpoint names no store file");
       return {};
@@ -934,7 +1005,7 @@ Result<SelfRestoreTest> SelfBackup::restore_test(const Requester& requester,
     if (docs) {
       for (const auto& d : *docs) {
         std::int64_t size = 0;
-        auto sha = file_sha256(scratch.path() / kHomeDir / d.text(0), size);
+        auto sha = internal::file_sha256(scratch.path() / kHomeDir / d.text(0), size);
         if (!sha || *sha != d.text(1)) {
           fail_test(fmt::format("document {} of a notice is {} in the snapshot", d.text(0),
                                 sha ? "different" : "missing"));
@@ -986,9 +1057,9 @@ Result<SelfRestoreTest> SelfBackup::restore_test(const Requester& requester,
 std::string checkpoint_json(const Checkpoint& c) {
   json files = json::array();
   for (const auto& f : c.files) {
-    files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+    files.push_back({{"path", f.path}, {"size", f.size}, {f.algorithm, f.digest}});
   }
-  json j = {{"format", "vigie-backup-checkpoint/1"},
+  json j = {{"format", "vigie-backup-checkpoint/2"},
             {"taken_at", c.taken_at},
             {"vigie_version", c.vigie_version},
             {"backend", c.backend},
@@ -1010,7 +1081,10 @@ Result<Checkpoint> parse_checkpoint(std::string_view text, std::string_view sour
   if (j.is_discarded() || !j.is_object()) {
     return core::fail(ErrorCode::kInvalidInput, "not a JSON object", std::string(source));
   }
-  if (j.value("format", "") != "vigie-backup-checkpoint/1") {
+  // Format 1 checked the files with SHA-256; format 2 with XXH3-128, at memory speed.
+  const std::string format = j.value("format", "");
+  const bool v1 = format == "vigie-backup-checkpoint/1";
+  if (!v1 && format != "vigie-backup-checkpoint/2") {
     return core::fail(ErrorCode::kInvalidInput, "unknown checkpoint format",
                       std::string(source) + ":/format");
   }
@@ -1029,8 +1103,9 @@ Result<Checkpoint> parse_checkpoint(std::string_view text, std::string_view sour
     c.audit_problem = a.value("problem", "");
     c.tables = j.at("tables").get<std::map<std::string, std::int64_t>>();
     for (const auto& f : j.at("files")) {
+      const std::string algorithm = v1 ? "sha256" : "xxh128";
       c.files.push_back({f.at("path").get<std::string>(), f.at("size").get<std::int64_t>(),
-                         f.at("sha256").get<std::string>()});
+                         f.at(algorithm).get<std::string>(), algorithm});
     }
   } catch (const json::exception& e) {
     return core::fail(ErrorCode::kInvalidInput, e.what(), std::string(source));

@@ -1,12 +1,16 @@
 #include "vigie/resilience/sync.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "vigie/audit/audit.h"
 
@@ -49,8 +53,22 @@ std::optional<std::string_view> device_column(std::string_view field) {
   return std::nullopt;
 }
 
-// Why the devices table would refuse `column = value` on this device (its CHECKs), or "".
-// Checked before the UPDATE: on PostgreSQL a failed statement aborts the whole batch.
+// Why the devices table would refuse `column = value` on a device of this status and new owner
+// (its CHECKs), or "". Checked before the UPDATE: on PostgreSQL a failed statement aborts the
+// whole batch.
+std::string refusal_of(std::string_view column, const std::string& value, std::string status,
+                       std::string owner) {
+  if (column == "status") {
+    status = value;
+  } else if (column == "new_owner") {
+    owner = value;
+  } else {
+    return {};
+  }
+  if (status == "sold" && owner.empty()) return "a sold device needs a new_owner";
+  return {};
+}
+
 Result<std::string> device_refusal(store::Store& s, std::int64_t device, std::string_view column,
                                    const std::string& value) {
   if (column != "status" && column != "new_owner") return std::string();
@@ -58,10 +76,7 @@ Result<std::string> device_refusal(store::Store& s, std::int64_t device, std::st
   auto rows = s.query("SELECT status, new_owner FROM devices WHERE id = ?", key);
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return std::string();
-  std::string status = column == "status" ? value : rows->front().text(0);
-  std::string owner = column == "new_owner" ? value : rows->front().text(1);
-  if (status == "sold" && owner.empty()) return std::string("a sold device needs a new_owner");
-  return std::string();
+  return refusal_of(column, value, rows->front().text(0), rows->front().text(1));
 }
 
 Status set_device_column(store::Store& s, std::int64_t device, std::string_view column,
@@ -93,6 +108,42 @@ class Merger {
   Merger(store::Store& s, std::string site, std::string now)
       : s_(s), site_(std::move(site)), now_(std::move(now)) {}
 
+  // Reads the devices the batch edits, 500 per query, and keeps them current as edits apply:
+  // one query per entry was one round trip per entry on PostgreSQL.
+  Status prefetch_devices(std::span<const JournalEntry> entries) {
+    std::vector<std::int64_t> ids;
+    for (const auto& e : entries) {
+      auto kind = parse_entry_kind(e.kind);
+      if (!kind || (*kind != EntryKind::kDeviceStatus && *kind != EntryKind::kDeviceEdit)) continue;
+      if (auto id = object_id(e.object, "device")) ids.push_back(*id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<std::string_view> columns{"status", "new_owner"};
+    for (auto f : editable_device_fields()) {
+      if (std::find(columns.begin(), columns.end(), f) == columns.end()) columns.push_back(f);
+    }
+    constexpr size_t kPerQuery = 500;
+    for (size_t from = 0; from < ids.size(); from += kPerQuery) {
+      const size_t n = std::min(kPerQuery, ids.size() - from);
+      std::vector<Value> key(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                             ids.begin() + static_cast<std::ptrdiff_t>(from + n));
+      std::string marks(2 * n - 1, ',');
+      for (size_t i = 0; i < n; ++i) marks[2 * i] = '?';
+      auto rows = s_.query(fmt::format("SELECT id, updated_at, {} FROM devices WHERE id IN ({})",
+                                       fmt::join(columns, ", "), marks),
+                           key);
+      if (!rows) return tl::unexpected(rows.error());
+      for (const auto& row : *rows) {
+        DeviceState& d = devices_[row.integer(0)];
+        d.updated_at = row.text(1);
+        for (size_t c = 0; c < columns.size(); ++c)
+          d.fields[std::string(columns[c])] = row.text(c + 2);
+      }
+    }
+    return {};
+  }
+
   Result<Merge> merge(const JournalEntry& e) {
     if (auto why = check_entry(e)) return Merge{"rejected", *why};
     json payload = json::parse(e.payload);
@@ -114,6 +165,33 @@ class Merger {
     return Merge{"rejected", "unknown kind"};
   }
 
+  // Writes the batch's device edits, one UPDATE per column and 500 devices (in the batch's
+  // transaction; everything the merge reads meanwhile comes from devices_, kept current).
+  Status write_devices() {
+    constexpr size_t kPerStatement = 500;
+    for (const auto& [column, values] : pending_) {
+      auto it = values.begin();
+      while (it != values.end()) {
+        std::vector<Value> params;
+        std::string rows;
+        for (size_t n = 0; n < kPerStatement && it != values.end(); ++n, ++it) {
+          rows += n == 0 ? "(CAST(? AS BIGINT), CAST(? AS TEXT))"
+                         : ", (CAST(? AS BIGINT), CAST(? AS TEXT))";
+          params.emplace_back(it->first);
+          params.push_back(it->second.empty() && column != "status" ? Value(nullptr)
+                                                                    : Value(it->second));
+        }
+        params.emplace_back(now_);
+        VIGIE_TRY(s_.execute(fmt::format("WITH v(id, value) AS (VALUES {}) UPDATE devices SET {} = "
+                                         "v.value, updated_at = ? FROM v WHERE devices.id = v.id",
+                                         rows, column),
+                             params));
+      }
+    }
+    pending_.clear();
+    return {};
+  }
+
  private:
   // Three values: what the offline PC saw (base), what it wants (offline), what the central
   // record says now. The offline value applies when the central one has not moved from the base
@@ -124,22 +202,21 @@ class Merger {
     auto value = normalize_device_field(field, raw_value);
     if (!column || !value) return Merge{"rejected", fmt::format("field '{}' refused", field)};
     std::int64_t device = *object_id(e.object, "device");
-    std::vector<Value> key = {device};
-    auto rows =
-        s_.query(fmt::format("SELECT {}, updated_at FROM devices WHERE id = ?", *column), key);
-    if (!rows) return tl::unexpected(rows.error());
-    if (rows->empty()) {
+    auto known = devices_.find(device);
+    if (known == devices_.end()) {
       return Merge{"rejected", fmt::format("device {} no longer exists", device)};
     }
-    const std::string central = rows->front().text(0);
-    const std::string version = rows->front().text(1);
+    DeviceState& d = known->second;
+    const std::string central = d.fields[std::string(*column)];
+    const std::string version = d.updated_at;
     if (central == *value)
       return Merge{"unchanged", fmt::format("{} already '{}'", field, central)};
     if (central == base || version == e.base_version) {
-      auto refusal = device_refusal(s_, device, *column, *value);
-      if (!refusal) return tl::unexpected(refusal.error());
-      if (!refusal->empty()) return Merge{"rejected", *refusal};
-      VIGIE_TRY(set_device_column(s_, device, *column, *value, now_));
+      auto refusal = refusal_of(*column, *value, d.fields["status"], d.fields["new_owner"]);
+      if (!refusal.empty()) return Merge{"rejected", refusal};
+      pending_[std::string(*column)][device] = *value;
+      d.fields[std::string(*column)] = *value;
+      d.updated_at = now_;
       return Merge{"applied", fmt::format("{}: '{}' -> '{}'", field, central, *value)};
     }
     VIGIE_TRY(s_.lock_table("sync_conflicts"));
@@ -191,9 +268,16 @@ class Merger {
     return m;
   }
 
+  struct DeviceState {
+    std::map<std::string, std::string> fields;  // NULL reads as ""
+    std::string updated_at;                     // the record's version
+  };
+
   store::Store& s_;
   std::string site_;
   std::string now_;
+  std::unordered_map<std::int64_t, DeviceState> devices_;
+  std::map<std::string, std::map<std::int64_t, std::string>> pending_;  // column -> device -> value
 };
 
 // The audit details of a merged entry. The payload was checked to be a JSON object (else the
@@ -221,14 +305,34 @@ void count(BatchResult& r, const std::string& outcome) {
   if (outcome == "rejected") ++r.rejected;
 }
 
-Result<std::optional<std::string>> stored_hash(store::Store& s, std::string_view site,
-                                               std::int64_t seq, const char* column) {
-  std::vector<Value> key = {std::string(site), seq};
-  auto rows =
-      s.query(fmt::format("SELECT {} FROM sync_entries WHERE site = ? AND seq = ?", column), key);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<std::string>();
-  return std::optional<std::string>(rows->front().text(0));
+// The entries already stored around a batch (its seqs, the one before, the one after): one
+// query per batch rather than one per entry.
+struct StoredLink {
+  std::string hash;
+  std::string prev_hash;
+};
+using StoredLinks = std::unordered_map<std::int64_t, StoredLink>;
+
+Result<StoredLinks> stored_links(store::Store& s, std::string_view site,
+                                 std::span<const JournalEntry> entries) {
+  StoredLinks links;
+  if (entries.empty()) return links;
+  auto [lo, hi] = std::minmax_element(
+      entries.begin(), entries.end(),
+      [](const JournalEntry& a, const JournalEntry& b) { return a.seq < b.seq; });
+  std::vector<Value> key = {std::string(site), lo->seq - 1, hi->seq + 1};
+  VIGIE_TRY(s.for_each(
+      "SELECT seq, hash, prev_hash FROM sync_entries WHERE site = ? AND seq BETWEEN ? AND ?", key,
+      [&links](const store::Row& row) {
+        links[row.integer(0)] = {row.text(1), row.text(2)};
+        return true;
+      }));
+  return links;
+}
+
+const StoredLink* find_link(const StoredLinks& links, std::int64_t seq) {
+  auto it = links.find(seq);
+  return it == links.end() ? nullptr : &it->second;
 }
 
 // The batch in one transaction. On a refusal, sets `refusal` and returns an error: the caller
@@ -248,7 +352,17 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
   std::int64_t head = state->front().integer(0);
   std::string head_hash = state->front().text(1);
 
+  auto links = stored_links(s, site, entries);
+  if (!links) return tl::unexpected(links.error());
   Merger merger(s, std::string(site), now);
+  VIGIE_TRY(merger.prefetch_devices(entries));
+  static constexpr std::string_view kEntryColumns[] = {
+      "site",         "seq",       "at",   "actor",       "kind",    "object",        "payload",
+      "base_version", "prev_hash", "hash", "received_at", "outcome", "outcome_detail"};
+  auto rows = s.inserter("sync_entries", kEntryColumns);
+  if (!rows) return tl::unexpected(rows.error());
+  auto audit_log = audit::Appender::start(s);
+  if (!audit_log) return tl::unexpected(audit_log.error());
   auto refuse = [&](const JournalEntry& e, const char* kind, std::string detail) {
     refusal = SyncProblem{std::string(site), e.seq, kind, std::move(detail), now};
     return fail(ErrorCode::kConflict, fmt::format("entry {} of site {} refused ({}): {}", e.seq,
@@ -265,13 +379,11 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
     if (entry_hash(e) != e.hash) {
       return refuse(e, "bad-hash", "the entry's content does not match its hash");
     }
-    auto existing = stored_hash(s, site, e.seq, "hash");
-    if (!existing) return tl::unexpected(existing.error());
-    if (*existing) {
-      if (**existing != e.hash) {
+    if (const StoredLink* existing = find_link(*links, e.seq)) {
+      if (existing->hash != e.hash) {
         return refuse(e, "forgery",
                       fmt::format("another entry with this seq is stored (hash {} vs {})",
-                                  **existing, e.hash));
+                                  existing->hash, e.hash));
       }
       ++r.duplicates;
       prev_seq = e.seq;
@@ -283,10 +395,8 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
       expected_prev = "";
     } else if (prev_seq == e.seq - 1) {
       expected_prev = prev_hash;
-    } else {
-      auto before = stored_hash(s, site, e.seq - 1, "hash");
-      if (!before) return tl::unexpected(before.error());
-      expected_prev = *before;
+    } else if (const StoredLink* before = find_link(*links, e.seq - 1)) {
+      expected_prev = before->hash;
     }
     if (expected_prev && *expected_prev != e.prev_hash) {
       return refuse(e, "broken-chain", "the link to the previous entry does not hold");
@@ -296,9 +406,12 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
       auto below = s.query_int(
           "SELECT COALESCE(MAX(seq), 0) FROM sync_entries WHERE site = ? AND seq < ?", p);
       if (!below) return tl::unexpected(below.error());
+      // The batch's own entries may not have reached the table yet (bulk insert).
+      const std::int64_t last_known = std::max(*below, prev_seq);
       SyncProblem gap{
           std::string(site), e.seq, "gap",
-          fmt::format("entries {} to {} are missing before this one", *below + 1, e.seq - 1), now};
+          fmt::format("entries {} to {} are missing before this one", last_known + 1, e.seq - 1),
+          now};
       VIGIE_TRY(record_problem(s, gap));
       r.problems.push_back(std::move(gap));
     }
@@ -310,18 +423,13 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
       VIGIE_TRY(record_problem(s, p));
       r.problems.push_back(std::move(p));
     }
-    std::vector<Value> row = {
+    const Value row[] = {
         std::string(site), e.seq,       e.at,   e.actor, e.kind,          e.object,      e.payload,
         e.base_version,    e.prev_hash, e.hash, now,     merged->outcome, merged->detail};
-    VIGIE_TRY(s.execute(
-        "INSERT INTO sync_entries (site, seq, at, actor, kind, object, payload, base_version, "
-        "prev_hash, hash, received_at, outcome, outcome_detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        row));
-    auto audited = audit::append(s,
-                                 {e.actor, "offline." + e.kind, e.object,
-                                  fmt::format("offline:{}", site), audit_details(e, *merged)},
-                                 now);
+    VIGIE_TRY((*rows)->add(row));
+    auto audited = audit_log->append({e.actor, "offline." + e.kind, e.object,
+                                      fmt::format("offline:{}", site), audit_details(e, *merged)},
+                                     now);
     if (!audited) return tl::unexpected(audited.error());
     ++r.stored;
     prev_seq = e.seq;
@@ -330,12 +438,13 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
   // The entry after the batch, uploaded earlier (a hole being filled), must link to it.
   if (!entries.empty() && r.stored > 0) {
     const JournalEntry& last = entries.back();
-    auto next_prev = stored_hash(s, site, last.seq + 1, "prev_hash");
-    if (!next_prev) return tl::unexpected(next_prev.error());
-    if (*next_prev && **next_prev != last.hash) {
+    const StoredLink* next = find_link(*links, last.seq + 1);
+    if (next != nullptr && next->prev_hash != last.hash) {
       return refuse(last, "broken-chain", "the next stored entry does not link to this one");
     }
   }
+  VIGIE_TRY(merger.write_devices());
+  VIGIE_TRY((*rows)->finish());
   // The verified head moves over every entry now stored without a hole.
   std::vector<Value> after = {std::string(site), head};
   VIGIE_TRY(s.for_each("SELECT seq, hash FROM sync_entries WHERE site = ? AND seq > ? ORDER BY seq",
@@ -354,11 +463,12 @@ Result<BatchResult> ingest_in_tx(store::Store& s, std::string_view site,
                   {"duplicates", r.duplicates}, {"applied", r.applied},
                   {"conflicts", r.conflicts},   {"rejected", r.rejected},
                   {"head_seq", r.head_seq}};
-  auto audited = audit::append(s,
-                               {fmt::format("sync:{}", site), "sync.upload",
-                                fmt::format("site:{}", site), std::string(origin), dump(summary)},
-                               now);
+  auto audited =
+      audit_log->append({fmt::format("sync:{}", site), "sync.upload", fmt::format("site:{}", site),
+                         std::string(origin), dump(summary)},
+                        now);
   if (!audited) return tl::unexpected(audited.error());
+  VIGIE_TRY(audit_log->finish());
   VIGIE_TRY(tx->commit());
   return r;
 }

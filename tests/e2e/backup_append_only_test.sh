@@ -116,7 +116,8 @@ for f in "$work"/*.json "$work"/*.err "$work"/*.out "$work/audit.txt"; do
   if grep -q "$rest_password" "$f"; then fail "the REST password appears in $f"; fi
 done
 
-# An unreachable off-machine server: a clear error naming it, and nothing written.
+# An unreachable off-machine server: the run fails naming it, the local copy is still made,
+# and the audit entry records both outcomes.
 kill "$rclone_pid"
 wait "$rclone_pid" 2>/dev/null || true
 rclone_pid=""
@@ -126,11 +127,14 @@ vigie backup run >"$work/down.out" 2>"$work/down.err"
 rc=$?
 set -e
 [ "$rc" = 1 ] || fail "run with the server down: exit $rc"
-grep -q "restic repository rest:$url/vigie: cannot open: unreachable" "$work/down.err" ||
-  fail "$(cat "$work/down.err")"
-grep -q "$rest_password" "$work/down.err" && fail "the REST password appears in the error"
-[ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM audit_log")" = "$entries" ] || fail "audit log changed"
-[ "$(restic -r "$work/local-repo" snapshots --json | jq length)" = 2 ] || fail "local repository changed"
+grep -q "restic repository rest:$url/vigie: backup failed: unreachable" "$work/down.out" ||
+  fail "$(cat "$work/down.out" "$work/down.err")"
+grep -q "$rest_password" "$work/down.out" "$work/down.err" && fail "the REST password appears in the error"
+run_audit=$(sqlite3 "$home/vigie.db" "SELECT details FROM audit_log WHERE id > $entries AND action = 'backup.run'")
+[ -n "$run_audit" ] || fail "run not audited"
+jq -e '.ok == false and ([.repositories[].status] | sort) == ["failed", "ok"]' <<<"$run_audit" >/dev/null ||
+  fail "audit of the run: $run_audit"
+[ "$(restic -r "$work/local-repo" snapshots --json | jq length)" = 3 ] || fail "no local snapshot"
 
 # Pruning is for the trusted side: restic on the backup host's own disk may forget and prune.
 restic -r "$work/backup-host/vigie" forget --keep-last 1 --prune >"$work/prune.out" 2>&1 ||

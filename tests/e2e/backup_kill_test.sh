@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kill -9 of `vigie backup run` while restic writes: the repositories stay consistent (restic
 # check finds no error once the dead process's stale lock is cleared, which Vigie does itself
-# before each run and check), the staging copy left behind is cleared by the next run, which
+# when restic reports a lock, and before a check), the staging left behind (the store's link,
+# the copies of the home) is cleared by the next run, which
 # succeeds, and its snapshot passes the restore test. Killed twice: Vigie alone (restic is
 # stopped by its parent-death signal) and the whole process group (a power cut for both).
 # Usage: backup_kill_test.sh BIN_DIR [POSTGRESQL_URL]

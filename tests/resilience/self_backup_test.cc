@@ -1,11 +1,16 @@
 // Vigie's own backups through the real restic, on both store back-ends: a backup that restores
-// and passes the restore test, a broken audit chain or a forged snapshot that fails it, and
-// bad settings that are refused before anything changes.
+// and passes the restore test, a store held still while writers go on, a restore into a
+// folder that checks every file, a broken audit chain or a forged snapshot that fails the test,
+// stale locks cleared, and bad settings that are refused before anything changes.
 #include "vigie/resilience/self_backup.h"
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "test_support.h"
 #include "vigie/audit/audit.h"
@@ -167,7 +172,7 @@ TEST_P(SelfBackupTest, MissingPasswordFileChangesNothing) {
   EXPECT_FALSE(fs::exists(home_ / "backup" / "staging"));
 }
 
-TEST_P(SelfBackupTest, UnreachableRepositoryChangesNothing) {
+TEST_P(SelfBackupTest, UnreachableRepositoryFailsAloneTheOthersGetTheirSnapshot) {
   config_.backup_repositories.emplace_back("rest:http://127.0.0.1:1/vigie");
   auto b = backup();
   const auto before = audit_count();
@@ -175,6 +180,7 @@ TEST_P(SelfBackupTest, UnreachableRepositoryChangesNothing) {
   ASSERT_FALSE(created);  // the REST one cannot be reached: nothing is created
   EXPECT_EQ(created.error().code, core::ErrorCode::kUnavailable);
   EXPECT_EQ(created.error().where, "restic repository rest:http://127.0.0.1:1/vigie");
+  EXPECT_EQ(audit_count(), before);
 
   Restic local({(dir_ / "repo").string(), {}},
                {"restic", home_ / "backup" / "restic.password", dir_ / "cache", {}});
@@ -182,22 +188,159 @@ TEST_P(SelfBackupTest, UnreachableRepositoryChangesNothing) {
       << "a repository was created although another is unreachable";
   ASSERT_TRUE(local.init());
   auto run = b.run({who_, {}, false});
-  ASSERT_FALSE(run);
-  EXPECT_EQ(run.error().code, core::ErrorCode::kUnavailable) << run.error().to_string();
-  EXPECT_NE(run.error().message.find("connection refused"), std::string::npos)
-      << run.error().to_string();
-  EXPECT_EQ(audit_count(), before);
-  EXPECT_TRUE(local.snapshots()->empty());
+  ASSERT_TRUE(run) << run.error().to_string();
+  EXPECT_FALSE(run->ok());
+  ASSERT_EQ(run->repositories.size(), 2U);
+  EXPECT_EQ(run->repositories[0].status, RepositoryStatus::kOk);
+  EXPECT_EQ(run->repositories[1].status, RepositoryStatus::kFailed);
+  EXPECT_NE(run->repositories[1].error.find("connection refused"), std::string::npos)
+      << run->repositories[1].error;
+  EXPECT_EQ(local.snapshots()->size(), 1U);
+  EXPECT_EQ(audit_count(), before + 1);  // the run, with both outcomes
   EXPECT_FALSE(fs::exists(home_ / "backup" / "staging"));
 
-  // Asked to, the reachable repository still gets its snapshot and the other is reported.
+  // vigied's way: an unreachable repository is skipped (its record goes stale and alerts).
   auto partial = b.run({who_, {}, true});
   ASSERT_TRUE(partial) << partial.error().to_string();
   EXPECT_FALSE(partial->ok());
-  ASSERT_EQ(partial->repositories.size(), 2U);
-  EXPECT_EQ(partial->repositories[0].status, RepositoryStatus::kSkipped);
-  EXPECT_EQ(partial->repositories[1].status, RepositoryStatus::kOk);
-  EXPECT_EQ(local.snapshots()->size(), 1U);
+  EXPECT_EQ(partial->repositories[1].status, RepositoryStatus::kSkipped);
+  EXPECT_EQ(local.snapshots()->size(), 2U);
+
+  // When no repository takes the snapshot, the run is an error, and recorded.
+  config_.backup_repositories = {"rest:http://127.0.0.1:1/vigie"};
+  auto none = backup().run({who_, {}, true});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_EQ(audit_count(), before + 3);
+}
+
+// The store is held still while restic reads it, not copied: writers go on into the WAL
+// (even a checkpoint asked for meanwhile cannot touch the file), the snapshot holds exactly
+// the state of the checkpoint, and the hold ends with the run.
+TEST_P(SelfBackupTest, WritersGoOnWhileTheStoreIsHeldAndTheSnapshotIsExact) {
+  auto b = backup();
+  ASSERT_TRUE(b.init(who_));
+  bool wrote = false;
+  RunOptions options{who_, {}, false};
+  options.on_step = [&](std::string_view what) {
+    if (wrote || !what.starts_with("restic backup to")) return;
+    wrote = true;
+    write(2);
+    if (GetParam() == "sqlite") {
+      auto frames = store_->query("PRAGMA wal_checkpoint(TRUNCATE)");
+      ASSERT_TRUE(frames) << frames.error().to_string();
+      EXPECT_EQ(frames->front().integer(0), 1) << "a checkpoint went through during the hold";
+    }
+  };
+  auto run = b.run(options);
+  ASSERT_TRUE(run) << run.error().to_string();
+  ASSERT_TRUE(run->ok());
+  EXPECT_TRUE(wrote);
+  EXPECT_EQ(run->checkpoint.tables.at("sites"), 3);
+  if (GetParam() == "sqlite") {
+    auto frames = store_->query("PRAGMA wal_checkpoint(TRUNCATE)");
+    ASSERT_TRUE(frames);
+    EXPECT_EQ(frames->front().integer(0), 0) << "the store is still held after the run";
+  }
+
+  const fs::path target = dir_ / "recovered";
+  auto restored = b.restore({who_, {}, {}, target});
+  ASSERT_TRUE(restored) << restored.error().to_string();
+  EXPECT_TRUE(restored->ok()) << ::testing::PrintToString(restored->failures);
+  EXPECT_EQ(restored->snapshot_id, run->repositories[0].snapshot_id);
+  EXPECT_EQ(restored->files_checked, static_cast<std::int64_t>(run->checkpoint.files.size()));
+  EXPECT_GT(restored->bytes_checked, 0);
+  EXPECT_EQ(restored->checkpoint.audit_head, run->checkpoint.audit_head);
+  EXPECT_TRUE(fs::exists(target / "home" / "vigie.toml"));
+  if (GetParam() == "sqlite") {
+    auto copy = store::Store::open("sqlite:" + (target / "store" / "vigie.db").string());
+    ASSERT_TRUE(copy) << copy.error().to_string();
+    EXPECT_EQ((*copy)->query_int("SELECT COUNT(*) FROM sites").value(), 3);
+    auto v = audit::verify(**copy);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->head, run->checkpoint.audit_head);
+  }
+  auto test = b.restore_test(who_);
+  ASSERT_TRUE(test) << test.error().to_string();
+  EXPECT_TRUE(test->passed) << ::testing::PrintToString(test->failures);
+  EXPECT_EQ(test->live_audit_entries, 4);  // the two sites, the run and the restore
+}
+
+TEST_P(SelfBackupTest, RestoreNamesItsSnapshotRefusesAFullFolderAndFindsDamage) {
+  auto b = backup();
+  ASSERT_TRUE(b.init(who_));
+  auto first = b.run({who_, {}, false});
+  ASSERT_TRUE(first && first->ok());
+  write(1);
+  auto second = b.run({who_, {}, false});
+  ASSERT_TRUE(second && second->ok());
+
+  const fs::path target = dir_ / "older";
+  auto older = b.restore({who_, {}, first->repositories[0].snapshot_id, target});
+  ASSERT_TRUE(older) << older.error().to_string();
+  EXPECT_TRUE(older->ok());
+  EXPECT_EQ(older->snapshot_id, first->repositories[0].snapshot_id);
+  EXPECT_EQ(older->checkpoint.tables.at("sites"), 3);
+
+  const auto before = audit_count();
+  auto again = b.restore({who_, {}, {}, target});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, core::ErrorCode::kConflict);
+  EXPECT_EQ(again.error().where, target.string());
+  EXPECT_EQ(audit_count(), before);
+
+  auto unknown = b.restore({who_, {}, "0123abcd", dir_ / "nothing"});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("cannot restore snapshot 0123abcd"), std::string::npos)
+      << unknown.error().to_string();
+  EXPECT_EQ(audit_count(), before + 1);  // a failed restore is audited too
+
+  // A snapshot whose store was altered after its checkpoint: the restore says which file.
+  Restic repo(backup_settings(config_, home_)->repositories.front(),
+              backup_settings(config_, home_)->restic);
+  const fs::path forged = dir_ / "forged";
+  ASSERT_TRUE(repo.restore(second->repositories[0].snapshot_id, forged));
+  {
+    std::ofstream f(forged / "home" / "vigie.toml", std::ios::app);
+    f << "# edited\n";
+  }
+  ASSERT_TRUE(repo.backup(forged, {std::string(SelfBackup::kTag)}));
+  auto damaged = b.restore({who_, {}, {}, dir_ / "damaged"});
+  ASSERT_TRUE(damaged) << damaged.error().to_string();
+  EXPECT_FALSE(damaged->ok());
+  EXPECT_NE(::testing::PrintToString(damaged->failures)
+                .find("home/vigie.toml: content differs from the checkpoint (xxh128"),
+            std::string::npos)
+      << ::testing::PrintToString(damaged->failures);
+}
+
+// A lock left by a restic that died (here an exclusive one, as `check` and `prune` take) stops
+// restic itself; Vigie clears it and goes on.
+TEST_P(SelfBackupTest, AStaleLockIsClearedAndTheRunGoesOn) {
+  auto b = backup();
+  ASSERT_TRUE(b.init(who_));
+  ASSERT_TRUE(b.run({who_, {}, false}));
+  auto settings = backup_settings(config_, home_);
+  Restic repo(settings->repositories.front(), settings->restic);
+  const fs::path locks = dir_ / "repo" / "locks";
+  // A `restic check` killed (-9) once its exclusive lock is written.
+  const std::string script = fmt::format(
+      "export RESTIC_PASSWORD_FILE='{}' RESTIC_CACHE_DIR='{}'; restic -r '{}' check --read-data "
+      ">/dev/null 2>&1 & p=$!; i=0; until find '{}' -type f -size +0 2>/dev/null | grep -q .; "
+      "do [ $i -gt 6000 ] && break; sleep 0.005; i=$((i+1)); done; kill -9 $p; wait $p",
+      (home_ / "backup" / "restic.password").string(), (dir_ / "check-cache").string(),
+      (dir_ / "repo").string(), locks.string());
+  (void)std::system(script.c_str());
+  ASSERT_FALSE(fs::is_empty(locks)) << "the check left no lock";
+  const std::string name = fs::directory_iterator(locks)->path().filename().string();
+
+  auto plain = repo.backup(home_, {"probe"});
+  ASSERT_FALSE(plain) << "restic did not see the lock";
+  EXPECT_EQ(plain.error().code, core::ErrorCode::kConflict) << plain.error().to_string();
+  auto run = b.run({who_, {}, false});
+  ASSERT_TRUE(run) << run.error().to_string();
+  EXPECT_TRUE(run->ok()) << run->repositories.front().error;
+  EXPECT_FALSE(fs::exists(locks / name));
 }
 
 TEST_P(SelfBackupTest, WrongPasswordIsNamed) {
@@ -310,7 +453,17 @@ TEST(Checkpoint, RoundTripsAndRefusesPathsLeavingTheSnapshot) {
   auto back = parse_checkpoint(checkpoint_json(c), "checkpoint.json");
   ASSERT_TRUE(back) << back.error().to_string();
   EXPECT_EQ(back->tables, c.tables);
-  EXPECT_EQ(back->files.front().sha256, "00");
+  EXPECT_EQ(back->files.front().digest, "00");
+  EXPECT_EQ(back->files.front().algorithm, "xxh128");
+  // Snapshots of format 1 (SHA-256) still restore.
+  nlohmann::json v1 = nlohmann::json::parse(checkpoint_json(c));
+  v1["format"] = "vigie-backup-checkpoint/1";
+  v1["files"][0].erase("xxh128");
+  v1["files"][0]["sha256"] = "ff";
+  auto old = parse_checkpoint(v1.dump(), "checkpoint.json");
+  ASSERT_TRUE(old) << old.error().to_string();
+  EXPECT_EQ(old->files.front().digest, "ff");
+  EXPECT_EQ(old->files.front().algorithm, "sha256");
   c.files.front().path = "../../etc/passwd";
   auto bad = parse_checkpoint(checkpoint_json(c), "checkpoint.json");
   ASSERT_FALSE(bad);

@@ -269,6 +269,34 @@ TEST_P(SyncTest, GapIsReportedThenFilled) {
   EXPECT_FALSE(upload({wrong}));
 }
 
+// One batch written in bulk (entries, audit entries, device edits grouped per column): a gap
+// inside it is still named right, edits of two fields of one device both land, and the audit
+// chain the batch appended holds.
+TEST_P(SyncTest, OneBatchWithAGapAndSeveralEditsIsWrittenWhole) {
+  record_field(2, "location", "Bloc B");
+  record_field(2, "os", "Windows 10 IoT");
+  record(EntryKind::kNote, "site", {{"text", "skipped"}});
+  record_field(1, "status", "disconnected");
+  auto list = entries();
+  auto r = upload({list[0], list[1], list[3]});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->stored, 3);
+  EXPECT_EQ(r->applied, 3);
+  EXPECT_EQ(r->head_seq, 2);
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems.front().detail, "entries 3 to 3 are missing before this one");
+  EXPECT_EQ(device_text(2, "location"), "Bloc B");
+  EXPECT_EQ(device_text(2, "os"), "Windows 10 IoT");
+  EXPECT_EQ(device_text(1, "status"), "disconnected");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'offline.%'"), 3);
+  auto audited = audit::verify(*store_);
+  ASSERT_TRUE(audited);
+  EXPECT_TRUE(audited->ok) << audited->problem;
+  auto filled = upload({list[2]});
+  ASSERT_TRUE(filled) << filled.error().to_string();
+  EXPECT_EQ(filled->head_seq, 4);
+}
+
 TEST_P(SyncTest, StoredChainTamperingIsFoundByVerify) {
   for (int i = 0; i < 3; ++i) record(EntryKind::kNote, "site", {{"text", std::to_string(i)}});
   ASSERT_TRUE(upload(entries()));

@@ -119,8 +119,10 @@ class Restic {
   Result<std::vector<Snapshot>> snapshots(const std::vector<std::string>& tags = {}) const;
   // `restic check`, reading `subset` of the data ("5%", "1/10"; "" reads none).
   Result<CheckOutcome> check(const std::string& subset) const;
-  // Restores snapshot `id` into `target` (created).
-  Status restore(const std::string& id, const std::filesystem::path& target) const;
+  // Restores snapshot `id` ("latest": the newest carrying every tag of `tags`) into `target`
+  // (created); returns the short id of the snapshot restored, as restic names it.
+  Result<std::string> restore(const std::string& id, const std::filesystem::path& target,
+                              const std::vector<std::string>& tags = {}) const;
 
   // The error restic's exit and stderr amount to (exposed for the tests of the classifier).
   [[nodiscard]] ResticError classify(int exit_code, int signal, std::string_view stderr_text) const;

@@ -1,10 +1,12 @@
-// Vigie's own backups: a consistent copy of the store (SQLite online backup API, PostgreSQL
-// `pg_dump -Fc` in an exported snapshot), the configuration, the TLS and signing keys, the
-// notices' documents and an audit checkpoint (the chain's head and length, the row count of
-// every table, the SHA-256 of every file) are staged under the home and sent by restic to every
-// configured repository: one local, one off-machine and append-only. `verify` runs restic's
-// check; `restore_test` restores the latest snapshot into a scratch place, opens it, verifies
-// its audit chain and compares it with the checkpoint and with the live system.
+// Vigie's own backups: a consistent image of the store (SQLite: the live file itself, held
+// still by a read transaction while restic reads it; PostgreSQL: `pg_dump -Fc` in an exported
+// snapshot), the configuration, the TLS and signing keys, the notices' documents and an audit
+// checkpoint (the chain's head and length, the row count of every table, the checksum of every
+// file) are staged under the home and sent by restic to every configured repository: one
+// local, one off-machine and append-only. `verify` runs restic's check; `restore` brings a
+// snapshot back into a folder and checks every file; `restore_test` restores the latest
+// snapshot into a scratch place, opens it, verifies its audit chain and compares it with the
+// checkpoint and with the live system.
 #pragma once
 
 #include <cstdint>
@@ -72,7 +74,8 @@ struct Checkpoint {
   struct File {
     std::string path;  // relative to the snapshot's root
     std::int64_t size = 0;
-    std::string sha256;
+    std::string digest;                // hex
+    std::string algorithm = "xxh128";  // "xxh128" (format 2) or "sha256" (format 1)
   };
   std::vector<File> files;
 };
@@ -107,8 +110,9 @@ struct RunOptions {
   // Each step as it starts ("staging the store", "restic backup to ..."), and restic's
   // progress; for a person watching (stderr), never for the audit log.
   std::function<void(std::string_view)> on_step;
-  // An unreachable repository is reported as skipped and the others are still written; by
-  // default a repository that cannot be opened stops the run before anything is done.
+  // Every repository is tried, each with its own status: a repository that fails does not
+  // stop the others. An unreachable one is reported as skipped (vigied: its record goes
+  // stale and alerts) rather than as failed.
   bool skip_unreachable = false;
 };
 
@@ -126,6 +130,30 @@ struct VerifyRun {
   std::vector<RepositoryCheck> repositories;
   std::int64_t audit_id = 0;
   [[nodiscard]] bool ok() const;
+};
+
+struct RestoreOptions {
+  Requester requester;
+  std::string repository;        // as configured; "" for the first one
+  std::string snapshot;          // a snapshot id; "" for the latest of Vigie's
+  std::filesystem::path target;  // created; must not exist or be empty
+};
+
+// A snapshot brought back into a folder (recovery on a new host), every file checked against
+// the checkpoint the snapshot carries.
+struct SelfRestore {
+  std::string at;
+  std::string repository;
+  std::string snapshot_id;
+  std::filesystem::path target;
+  Checkpoint checkpoint;
+  std::int64_t files_checked = 0;
+  std::int64_t bytes_checked = 0;
+  std::vector<std::string> failures;  // files missing or different, one reason each
+  double restore_seconds = 0;         // restic restore
+  double seconds = 0;
+  std::int64_t audit_id = 0;
+  [[nodiscard]] bool ok() const { return failures.empty(); }
 };
 
 struct TableComparison {
@@ -164,6 +192,9 @@ class SelfBackup {
   Result<std::vector<std::string>> init(const Requester& requester);
   Result<SelfBackupRun> run(const RunOptions& options);
   Result<VerifyRun> verify(const Requester& requester, const std::string& subset = {});
+  // Restores a snapshot into options.target (which must not exist or be empty) and checks
+  // every file against its checkpoint. Audited in the live store.
+  Result<SelfRestore> restore(const RestoreOptions& options);
   // `repository`: a location as configured, or "" for the first one.
   Result<SelfRestoreTest> restore_test(const Requester& requester,
                                        const std::string& repository = {});
