@@ -1,16 +1,18 @@
 #include "file_digest.h"
 
+#include "child_process.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <xxhash.h>
 
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <memory>
+#include <vector>
 
 #include "vigie/core/ids.h"
 
@@ -19,29 +21,27 @@ namespace {
 
 using core::ErrorCode;
 
-// Feeds `update` the whole file, mapped: no copy through a buffer (a store of hundreds of
-// megabytes is read from the page cache at memory speed). Its size in `size`.
+// Feeds `update` every block of the file; its size in `size`. Read, not mapped: a file cut
+// short while it is read is an error, not a SIGBUS that would take vigied down.
 template <typename Update>
-core::Status read_mapped(const std::filesystem::path& path, std::int64_t& size, Update update) {
+core::Status read_blocks(const std::filesystem::path& path, std::int64_t& size, Update update) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return core::fail(ErrorCode::kIo, "cannot read", path.string());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return core::fail(ErrorCode::kIo, "not a regular file", path.string());
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::vector<char> buffer(std::size_t{4} << 20);
+  size = 0;
+  while (true) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return core::fail(ErrorCode::kIo, "read error", path.string());
+    }
+    if (n == 0) break;
+    update(buffer.data(), static_cast<size_t>(n));
+    size += n;
   }
-  size = st.st_size;
-  if (size == 0) {
-    ::close(fd);
-    return {};
-  }
-  const auto length = static_cast<size_t>(size);
-  void* map = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   ::close(fd);
-  if (map == MAP_FAILED) return core::fail(ErrorCode::kIo, "cannot map", path.string());
-  ::madvise(map, length, MADV_SEQUENTIAL);
-  update(static_cast<const char*>(map), length);
-  ::munmap(map, length);
   return {};
 }
 
@@ -52,7 +52,7 @@ core::Result<std::string> file_sha256(const std::filesystem::path& path, std::in
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return core::fail(ErrorCode::kInternal, "SHA-256 is not available", path.string());
   }
-  VIGIE_TRY(read_mapped(
+  VIGIE_TRY(read_blocks(
       path, size, [&ctx](const char* data, size_t n) { EVP_DigestUpdate(ctx.get(), data, n); }));
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned length = 0;
@@ -66,12 +66,31 @@ core::Result<std::string> file_xxh128(const std::filesystem::path& path, std::in
   if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) {
     return core::fail(ErrorCode::kInternal, "cannot start an XXH3 checksum", path.string());
   }
-  VIGIE_TRY(read_mapped(path, size, [&state](const char* data, size_t n) {
+  VIGIE_TRY(read_blocks(path, size, [&state](const char* data, size_t n) {
     XXH3_128bits_update(state.get(), data, n);
   }));
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(state.get()));
   return core::to_hex(canonical.digest, sizeof(canonical.digest));
+}
+
+core::Result<std::string> live_file_xxh128(const std::filesystem::path& path, std::int64_t& size) {
+  std::string digest;
+  ChildSpec spec;
+  spec.argv = {"xxhsum", "-H2", "--", path.string()};
+  spec.on_stdout_line = [&digest](std::string_view line) {
+    if (digest.empty()) digest = std::string(line.substr(0, line.find(' ')));
+  };
+  auto exit = run_child(spec);
+  if (!exit) return tl::unexpected(exit.error());
+  if (exit->exit_code != 0 || digest.size() != 32 ||
+      digest.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return core::fail(ErrorCode::kIo, "xxhsum failed: " + exit->stderr_text, path.string());
+  }
+  std::error_code ec;
+  size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
+  if (ec) return core::fail(ErrorCode::kIo, "cannot stat: " + ec.message(), path.string());
+  return digest;
 }
 
 }  // namespace vigie::resilience::internal

@@ -17,4 +17,10 @@ core::Result<std::string> file_sha256(const std::filesystem::path& path, std::in
 // encryption is what stops forgery.
 core::Result<std::string> file_xxh128(const std::filesystem::path& path, std::int64_t& size);
 
+// The same for a live SQLite store, computed by `xxhsum` in a child process. This process
+// must not open and close the store's file itself: on Linux, closing any descriptor of a file
+// drops every POSIX lock the process holds on it, SQLite's included, and another process could
+// then checkpoint into the file while restic reads it.
+core::Result<std::string> live_file_xxh128(const std::filesystem::path& path, std::int64_t& size);
+
 }  // namespace vigie::resilience::internal

@@ -340,8 +340,11 @@ Status hold_still(const std::string& live_path, store::Store& reader,
                         live_path);
     }
     bool still = false;
+    // (busy, frames in the WAL, frames checkpointed); busy when another connection is
+    // checkpointing right now: try again.
     auto frames = reader.query("PRAGMA wal_checkpoint(PASSIVE)");
-    if (frames && !frames->empty() && frames->front().integer(1) >= 0 &&
+    const bool busy = frames && !frames->empty() && frames->front().integer(0) != 0;
+    if (frames && !frames->empty() && !busy && frames->front().integer(1) >= 0 &&
         frames->front().integer(1) == frames->front().integer(2)) {
       auto begun = reader.execute("BEGIN");
       // The read transaction starts at its first read: while the writers are still held.
@@ -351,7 +354,7 @@ Status hold_still(const std::string& live_path, store::Store& reader,
     sqlite3_exec(writers->get(), "ROLLBACK", nullptr, nullptr, nullptr);
     if (!frames) return tl::unexpected(frames.error());
     if (still) return {};
-    if (frames->empty() || frames->front().integer(1) < 0) {
+    if (frames->empty() || (!busy && frames->front().integer(1) < 0)) {
       return core::fail(ErrorCode::kStore, "the store is not in WAL mode", live_path);
     }
     if (std::chrono::steady_clock::now() > deadline) {
@@ -373,11 +376,17 @@ Status snapshot_sqlite(const std::string& url, const fs::path& staging, Checkpoi
   const fs::path file = staging / kStoreDir / "vigie.db";
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
+  // Never opened here: closing a descriptor of the store's file would drop SQLite's locks
+  // (file_digest.h). Linked, else copied by cp.
   fs::create_hard_link(live_path, file, ec);
   if (ec) {
-    ec.clear();
-    fs::copy_file(live_path, file, ec);
-    if (ec) return core::fail(ErrorCode::kIo, "cannot copy the store: " + ec.message(), live_path);
+    internal::ChildSpec cp;
+    cp.argv = {"cp", "--", live_path, file.string()};
+    auto copied = internal::run_child(cp);
+    if (!copied) return tl::unexpected(copied.error());
+    if (copied->exit_code != 0) {
+      return core::fail(ErrorCode::kIo, "cannot copy the store: " + copied->stderr_text, live_path);
+    }
   }
   VIGIE_TRY(fill_store_state(*hold.reader, c));
   c.store_file = fmt::format("{}/vigie.db", kStoreDir);
@@ -449,7 +458,10 @@ Status list_files(const fs::path& staging, Checkpoint& c) {
     Checkpoint::File entry;
     entry.path = f.lexically_relative(staging).generic_string();
     if (entry.path == kCheckpointFile) continue;
-    auto digest = internal::file_xxh128(f, entry.size);
+    // The SQLite store is the live file (file_digest.h): checksummed by a child process.
+    const bool live = c.backend == "sqlite" && entry.path == c.store_file;
+    auto digest =
+        live ? internal::live_file_xxh128(f, entry.size) : internal::file_xxh128(f, entry.size);
     if (!digest) return tl::unexpected(digest.error());
     entry.digest = *digest;
     c.files.push_back(std::move(entry));

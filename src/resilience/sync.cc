@@ -10,6 +10,7 @@
 #include <array>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 
 #include "vigie/audit/audit.h"
@@ -130,8 +131,11 @@ class Merger {
                              ids.begin() + static_cast<std::ptrdiff_t>(from + n));
       std::string marks(2 * n - 1, ',');
       for (size_t i = 0; i < n; ++i) marks[2 * i] = '?';
-      auto rows = s_.query(fmt::format("SELECT id, updated_at, {} FROM devices WHERE id IN ({})",
-                                       fmt::join(columns, ", "), marks),
+      // PostgreSQL: locked until the batch commits, so that no central edit slips in between
+      // this read and the batch's write (SQLite's write lock already excludes one).
+      const char* lock = s_.backend() == store::Backend::kPostgres ? " FOR UPDATE" : "";
+      auto rows = s_.query(fmt::format("SELECT id, updated_at, {} FROM devices WHERE id IN ({}){}",
+                                       fmt::join(columns, ", "), marks, lock),
                            key);
       if (!rows) return tl::unexpected(rows.error());
       for (const auto& row : *rows) {
@@ -165,34 +169,72 @@ class Merger {
     return Merge{"rejected", "unknown kind"};
   }
 
-  // Writes the batch's device edits, one UPDATE per column and 500 devices (in the batch's
-  // transaction; everything the merge reads meanwhile comes from devices_, kept current).
+  // Writes the batch's device edits: one UPDATE per column and 500 devices, except status and
+  // new_owner, which a CHECK ties together (a sold device has a new owner) and are written
+  // together, both from the device's state after the batch. Everything the merge reads
+  // meanwhile comes from devices_, kept current.
   Status write_devices() {
-    constexpr size_t kPerStatement = 500;
-    for (const auto& [column, values] : pending_) {
-      auto it = values.begin();
-      while (it != values.end()) {
-        std::vector<Value> params;
-        std::string rows;
-        for (size_t n = 0; n < kPerStatement && it != values.end(); ++n, ++it) {
-          rows += n == 0 ? "(CAST(? AS BIGINT), CAST(? AS TEXT))"
-                         : ", (CAST(? AS BIGINT), CAST(? AS TEXT))";
-          params.emplace_back(it->first);
-          params.push_back(it->second.empty() && column != "status" ? Value(nullptr)
-                                                                    : Value(it->second));
-        }
-        params.emplace_back(now_);
-        VIGIE_TRY(s_.execute(fmt::format("WITH v(id, value) AS (VALUES {}) UPDATE devices SET {} = "
-                                         "v.value, updated_at = ? FROM v WHERE devices.id = v.id",
-                                         rows, column),
-                             params));
+    std::set<std::int64_t> tied;
+    for (const char* c : {"status", "new_owner"}) {
+      if (auto it = pending_.find(c); it != pending_.end()) {
+        for (const auto& [id, value] : it->second) tied.insert(id);
+        pending_.erase(it);
       }
+    }
+    std::vector<std::pair<std::int64_t, std::vector<std::string>>> rows;
+    rows.reserve(tied.size());
+    for (std::int64_t id : tied) {
+      DeviceState& d = devices_[id];
+      rows.push_back({id, {d.fields["status"], d.fields["new_owner"]}});
+    }
+    VIGIE_TRY(write_columns({"status", "new_owner"}, rows));
+    for (const auto& [column, values] : pending_) {
+      rows.clear();
+      for (const auto& [id, value] : values) rows.push_back({id, {value}});
+      VIGIE_TRY(write_columns({column}, rows));
     }
     pending_.clear();
     return {};
   }
 
  private:
+  // UPDATE devices SET columns = values, updated_at = now for each (id, values), 500 rows a
+  // statement. An empty value is NULL, except for status.
+  Status write_columns(const std::vector<std::string>& columns,
+                       const std::vector<std::pair<std::int64_t, std::vector<std::string>>>& rows) {
+    constexpr size_t kPerStatement = 500;
+    std::string row_marks = "(CAST(? AS BIGINT)";
+    for (size_t c = 0; c < columns.size(); ++c) row_marks += ", CAST(? AS TEXT)";
+    row_marks += ")";
+    std::vector<std::string> names{"id"};
+    std::vector<std::string> sets;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      names.push_back(fmt::format("v{}", c));
+      sets.push_back(fmt::format("{} = v.v{}", columns[c], c));
+    }
+    for (size_t from = 0; from < rows.size(); from += kPerStatement) {
+      const size_t n = std::min(kPerStatement, rows.size() - from);
+      std::vector<Value> params;
+      params.reserve(n * (columns.size() + 1) + 1);
+      std::string values;
+      for (size_t r = from; r < from + n; ++r) {
+        values += r == from ? row_marks : ", " + row_marks;
+        params.emplace_back(rows[r].first);
+        for (size_t c = 0; c < columns.size(); ++c) {
+          const std::string& v = rows[r].second[c];
+          params.push_back(v.empty() && columns[c] != "status" ? Value(nullptr) : Value(v));
+        }
+      }
+      params.emplace_back(now_);
+      VIGIE_TRY(s_.execute(
+          fmt::format("WITH v({}) AS (VALUES {}) UPDATE devices SET {}, updated_at = ? FROM v "
+                      "WHERE devices.id = v.id",
+                      fmt::join(names, ", "), values, fmt::join(sets, ", ")),
+          params));
+    }
+    return {};
+  }
+
   // Three values: what the offline PC saw (base), what it wants (offline), what the central
   // record says now. The offline value applies when the central one has not moved from the base
   // (or the record's version is the one the edit was based on); otherwise both are kept.

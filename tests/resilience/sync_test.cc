@@ -436,6 +436,22 @@ TEST_P(SyncTest, SoldWithoutNewOwnerIsRejectedNotAborted) {
   EXPECT_EQ(device_text(1, "status"), "in-service");
 }
 
+// A sold device put back in service and its new owner cleared, in one batch: each edit is
+// valid once both land, so both are written together (one column at a time would break the
+// table's CHECK and refuse the whole batch).
+TEST_P(SyncTest, StatusAndNewOwnerOfOneBatchLandTogether) {
+  central_edit(1, "new_owner", "Clinique des Lilas");
+  central_edit(1, "status", "sold");
+  refresh_snapshot();  // the PC saw it sold
+  record_field(1, "status", "in-service");
+  record_field(1, "new_owner", "");
+  auto r = upload(entries());
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->applied, 2) << ::testing::PrintToString(r->problems.size());
+  EXPECT_EQ(device_text(1, "status"), "in-service");
+  EXPECT_EQ(device_text(1, "new_owner"), "");
+}
+
 TEST_P(SyncTest, SnapshotCanBeLimitedToAnInventorySite) {
   ASSERT_TRUE(create_sync_token(*store_, "sud-pc", "Sud", "admin", "cli", clock_));
   auto body = snapshot_json(*store_, "sud-pc", clock_);
