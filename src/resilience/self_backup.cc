@@ -316,16 +316,6 @@ Result<SqlitePtr> open_sqlite_file(const fs::path& path, int flags) {
 // hard-linked into the staging folder (copied when the staging folder is on another file
 // system), and the checkpoint is taken in that same read transaction: counts, audit chain and
 // file agree to the row. The hold ends after the last repository has its snapshot.
-struct SqliteHold {
-  std::unique_ptr<store::Store> reader;  // in its read transaction
-};
-
-std::string sqlite_path(const std::string& url) {
-  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
-  if (path.starts_with("//")) path = path.substr(2);
-  return path;
-}
-
 // Starts `reader`'s read transaction on a fully checkpointed WAL. kConflict when a reader of
 // the live store keeps frames from being checkpointed for longer than `patience`.
 Status hold_still(const std::string& live_path, store::Store& reader,
@@ -366,13 +356,14 @@ Status hold_still(const std::string& live_path, store::Store& reader,
   }
 }
 
+// `hold` gets the reader, in its read transaction: the store stays still until it is reset.
 Status snapshot_sqlite(const std::string& url, const fs::path& staging, Checkpoint& c,
-                       SqliteHold& hold) {
-  const std::string live_path = sqlite_path(url);
+                       std::unique_ptr<store::Store>& hold) {
+  const std::string live_path = store::sqlite_path(url);
   auto reader = store::Store::open("sqlite:" + live_path);
   if (!reader) return tl::unexpected(reader.error());
   VIGIE_TRY(hold_still(live_path, **reader, std::chrono::seconds(30)));
-  hold.reader = std::move(*reader);
+  hold = std::move(*reader);
   const fs::path file = staging / kStoreDir / "vigie.db";
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
@@ -388,7 +379,7 @@ Status snapshot_sqlite(const std::string& url, const fs::path& staging, Checkpoi
       return core::fail(ErrorCode::kIo, "cannot copy the store: " + copied->stderr_text, live_path);
     }
   }
-  VIGIE_TRY(fill_store_state(*hold.reader, c));
+  VIGIE_TRY(fill_store_state(*hold, c));
   c.store_file = fmt::format("{}/vigie.db", kStoreDir);
   return {};
 }
@@ -665,7 +656,7 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
   step("staging the store, configuration, keys and documents");
   ScratchDir staging(settings_.staging_dir);
   Checkpoint& c = out.checkpoint;
-  SqliteHold hold;  // declared after `staging`: released before the staging folder goes
+  std::unique_ptr<store::Store> hold;  // after `staging`: released before the folder goes
   auto stage = [&]() -> Status {
     VIGIE_TRY(fresh_dir(staging.path()));
     c.taken_at = now_text();
@@ -685,7 +676,7 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
   };
   if (auto staged = stage(); !staged) {
     // A run that started is recorded even when it fails (a full disk, pg_dump refused).
-    hold.reader.reset();
+    hold.reset();
     std::int64_t id = 0;
     VIGIE_TRY(audit_event(live_, options.requester, "backup.run", "backup",
                           json{{"ok", false}, {"error", staged.error().to_string()}}, id));
@@ -730,7 +721,7 @@ Result<SelfBackupRun> SelfBackup::run(const RunOptions& options) {
     }
     out.repositories.push_back(std::move(result));
   }
-  hold.reader.reset();  // the writers' frames may be checkpointed into the store again
+  hold.reset();  // the writers' frames may be checkpointed into the store again
   out.finished_at = now_text();
   out.seconds = seconds_since(start);
 

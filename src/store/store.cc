@@ -32,19 +32,22 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return internal::open_postgres(url);
   }
-  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
-  if (path.starts_with("//")) path = path.substr(2);  // sqlite:///abs/path
+  std::string path = sqlite_path(url);
   if (path.empty()) return core::fail(core::ErrorCode::kUsage, "empty SQLite path", url);
   return internal::open_sqlite(path);
 }
 
 std::string resolve_url(const std::string& url, const std::filesystem::path& home) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return url;
-  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
-  if (path.starts_with("//")) path = path.substr(2);
-  std::filesystem::path p(path);
+  std::filesystem::path p(sqlite_path(url));
   if (p.is_relative()) p = home / p;
   return "sqlite:" + p.string();
+}
+
+std::string sqlite_path(const std::string& url) {
+  std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
+  if (path.starts_with("//")) path = path.substr(2);  // sqlite:///abs/path
+  return path;
 }
 
 Result<std::int64_t> Store::query_int(std::string_view sql, std::span<const Value> params) {

@@ -141,6 +141,9 @@ class Transaction {
 // `home`; PostgreSQL URLs are returned unchanged.
 std::string resolve_url(const std::string& url, const std::filesystem::path& home);
 
+// The file of a SQLite URL ("sqlite:PATH", "sqlite://PATH" or a bare path), as given.
+std::string sqlite_path(const std::string& url);
+
 // The migrations, in order; version i+1 is kMigrations[i].
 struct Migration {
   int version;
