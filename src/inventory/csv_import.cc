@@ -17,8 +17,8 @@ using core::ErrorCode;
 
 struct ParsedRow {
   Device device;
-  size_t line = 0;
-  std::optional<core::Error> error;  // the row was refused; `device` is incomplete
+  std::string where;                 // file:line
+  std::optional<core::Error> error;  // the row was refused; `device` may be incomplete
 };
 
 // Rows of a batch are reused from batch to batch: their strings keep their capacity, so that
@@ -117,10 +117,13 @@ class RowQueue {
   bool closed_ = false;
 };
 
+// Parses, validates and checks rows for duplicates (DeviceCheck), ahead of the writer.
 void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>& columns,
                 const std::vector<std::string>& names, RowQueue& queue,
                 const std::stop_token& stop) {
   const std::string& file = reader.file_name();
+  DeviceCheck check;
+  check.start(file);
   std::vector<std::string_view> fields;
   Batch batch = queue.fresh_batch();
   auto flush = [&] {
@@ -139,21 +142,24 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
     ParsedRow& row = batch.next();
     reset(row.device);
     row.error.reset();
-    row.line = reader.line();
+    size_t line = reader.line();
+    row.where.clear();
+    fmt::format_to(std::back_inserter(row.where), "{}:{}", file, line);
     if (fields.size() != columns.size()) {
       row.error = core::Error{ErrorCode::kInvalidInput,
                               fmt::format("expected {} fields as in the header, found {}",
                                           columns.size(), fields.size()),
-                              fmt::format("{}:{}", file, row.line)};
+                              row.where};
     }
     for (size_t i = 0; i < fields.size() && !row.error; ++i) {
       if (!columns[i]) continue;
       if (auto why = set_field(row.device, *columns[i], fields[i])) {
         row.error =
             core::Error{ErrorCode::kInvalidInput, fmt::format("column '{}': {}", names[i], *why),
-                        fmt::format("{}:{}:column {}", file, row.line, i + 1)};
+                        fmt::format("{}:column {}", row.where, i + 1)};
       }
     }
+    if (!row.error) row.error = check.check(row.device, row.where);
     if (batch.size == kBatchRows && !flush()) return;
   }
   if (batch.size > 0) flush();
@@ -217,9 +223,7 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
   RowQueue queue;
   std::jthread parser(
       [&](const std::stop_token& stop) { parse_rows(*reader, columns, names, queue, stop); });
-  const std::string& file = reader->file_name();
   Batch batch;
-  std::string where;
   while (queue.pop(batch)) {
     for (size_t i = 0; i < batch.size; ++i) {
       ParsedRow& row = batch.rows[i];
@@ -227,9 +231,7 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
       if (row.error) {
         go_on = writer.reject(std::move(*row.error));
       } else {
-        where.clear();
-        fmt::format_to(std::back_inserter(where), "{}:{}", file, row.line);
-        go_on = writer.add(row.device, present, where);
+        go_on = writer.add(row.device, present, row.where, /*checked=*/true);
       }
       if (!go_on) {
         parser.request_stop();

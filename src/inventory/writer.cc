@@ -192,9 +192,22 @@ bool DeviceWriter::store_error(const core::Error& e) {
   return false;
 }
 
-std::string_view DeviceWriter::short_where(std::string_view where) const {
-  if (!source_.empty() && where.starts_with(source_)) return where.substr(source_.size());
-  return where;
+std::optional<core::Error> DeviceCheck::check(const Device& d, const std::string& where) {
+  if (auto why = check_device(d)) return core::Error{ErrorCode::kInvalidInput, *why, where};
+  identity_key(d, key_);
+  if (key_.empty()) return std::nullopt;
+  std::string_view short_where = where;
+  if (!source_.empty() && short_where.starts_with(source_)) {
+    short_where.remove_prefix(source_.size());
+  }
+  auto first = seen_.insert(SeenDigests::digest(key_), short_where);
+  if (!first) return std::nullopt;
+  std::string what =
+      d.serial_number.empty() ? "device" : fmt::format("serial number '{}'", d.serial_number);
+  return core::Error{ErrorCode::kInvalidInput,
+                     fmt::format("duplicate {} for {} {} (first at {}{})", what, d.vendor,
+                                 d.product, source_, *first),
+                     where};
 }
 
 bool DeviceWriter::reject(core::Error error) {
@@ -203,9 +216,17 @@ bool DeviceWriter::reject(core::Error error) {
 }
 
 bool DeviceWriter::begin(std::string source, bool bulk) {
-  source_ = std::move(source);
+  check_.start(std::move(source));
   bulk_ = bulk;
-  auto tx = store::Transaction::begin(store_);
+  // A whole inventory loaded into an empty one (first import, migration from another tool):
+  // see Store::begin_bulk_load(). The emptiness is checked again inside the transaction.
+  bool empty = false;
+  if (bulk_) {
+    auto any = store_.query_int("SELECT COUNT(*) FROM (SELECT 1 FROM devices LIMIT 1) AS d");
+    if (!any) return store_error(any.error());
+    empty = *any == 0;
+  }
+  auto tx = empty ? store::Transaction::begin_bulk_load(store_) : store::Transaction::begin(store_);
   if (!tx) return store_error(tx.error());
   tx_.emplace(std::move(*tx));
   for (std::string_view t : {"sites", "zones", "products", "devices", "interfaces"}) {
@@ -408,23 +429,14 @@ bool DeviceWriter::update_device(std::int64_t id, const Device& d, const FieldMa
   return insert_interfaces(id, d.interfaces);
 }
 
-bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::string& where) {
+bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::string& where,
+                       bool checked) {
   ++result_.summary.records;
   if (options_.on_progress && result_.summary.records % options_.progress_every == 0) {
     options_.on_progress(result_.summary.records);
   }
-  if (auto why = check_device(d)) return reject({ErrorCode::kInvalidInput, *why, where});
-  identity_key(d, key_);
-  const std::string& key = key_;
-  if (!key.empty()) {
-    if (auto first = seen_.insert(SeenDigests::digest(key), short_where(where))) {
-      std::string what =
-          d.serial_number.empty() ? "device" : fmt::format("serial number '{}'", d.serial_number);
-      return reject({ErrorCode::kInvalidInput,
-                     fmt::format("duplicate {} for {} {} (first at {}{})", what, d.vendor,
-                                 d.product, source_, *first),
-                     where});
-    }
+  if (!checked) {
+    if (auto refused = check_.check(d, where)) return reject(std::move(*refused));
   }
   Place place;
   if (!resolve_place(d, present, where, place)) {
@@ -432,7 +444,12 @@ bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::str
   }
   if (failed()) return true;  // report mode: keep validating, write nothing more
 
-  auto existing = key.empty() ? existing_.end() : existing_.find(key);
+  // Matching a stored device (none when loading into an empty inventory).
+  auto existing = existing_.end();
+  if (!existing_.empty()) {
+    identity_key(d, key_);
+    if (!key_.empty()) existing = existing_.find(key_);
+  }
   if (existing != existing_.end()) {
     ++result_.summary.updated;
     return write_update(existing->second, d, present, place);

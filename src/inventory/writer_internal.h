@@ -49,6 +49,25 @@ class SeenDigests {
   std::string wheres_;
 };
 
+// The checks of a device that need nothing from the store: its own fields, and that no
+// device before it in the same source has its identity. The writer runs them, unless a
+// parsing thread ran them ahead of it (CSV).
+class DeviceCheck {
+ public:
+  // `source` prefixes the positions given to check(); it is not kept per row.
+  void start(std::string source) { source_ = std::move(source); }
+  // The reason the device read at `where` is refused, or nullopt.
+  std::optional<core::Error> check(const Device& d, const std::string& where);
+
+ private:
+  // Identity digest -> where (without the source prefix). A 128-bit digest instead of the
+  // key keeps a million-row import small; a false duplicate would need two independent
+  // 64-bit hashes to collide at once.
+  SeenDigests seen_;
+  std::string key_;  // identity key of the device being checked
+  std::string source_;
+};
+
 class DeviceWriter {
  public:
   DeviceWriter(store::Store& store, ImportResult& result, const ImportOptions& options);
@@ -59,8 +78,10 @@ class DeviceWriter {
   // `bulk`: the source is a whole inventory (CSV, GLPI), see begin() in writer.cc.
   bool begin(std::string source = {}, bool bulk = false);
   // Adds or updates one device read at `where`; `present` lists the fields the source gave.
-  // Returns false when the import must stop (an error and not in report mode).
-  bool add(const Device& device, const FieldMask& present, const std::string& where);
+  // `checked`: the caller ran a DeviceCheck on this source's devices, in order. Returns false
+  // when the import must stop (an error and not in report mode).
+  bool add(const Device& device, const FieldMask& present, const std::string& where,
+           bool checked = false);
   // Updates device `id` (e.g. `vigie devices set`) under the same rules as add().
   bool update(std::int64_t id, const Device& device, const FieldMask& present,
               const std::string& where);
@@ -89,7 +110,6 @@ class DeviceWriter {
     std::optional<std::int64_t> zone;
   };
   bool store_error(const core::Error& e);
-  [[nodiscard]] std::string_view short_where(std::string_view where) const;
   bool resolve_place(const Device& d, const FieldMask& present, const std::string& where,
                      Place& place);
   bool write_update(std::int64_t id, const Device& d, const FieldMask& present, const Place& place);
@@ -115,14 +135,10 @@ class DeviceWriter {
   std::unordered_map<std::string, std::int64_t> sites_;
   std::unordered_map<std::string, ZoneInfo> zones_;         // "site_id/zone_norm"
   std::unordered_map<std::string, std::int64_t> existing_;  // identity key -> device id
-  // Identity digest -> where (without the source prefix), for this import. A 128-bit digest
-  // instead of the key keeps a million-row import small; a false duplicate would need two
-  // independent 64-bit hashes to collide at once.
-  SeenDigests seen_;
+  DeviceCheck check_;
   std::string key_;  // identity key of the row being added
   std::unordered_map<std::string, std::int64_t> site_by_raw_name_;
   std::unordered_map<std::int64_t, std::unordered_map<std::string, ZoneInfo*>> zone_by_raw_name_;
-  std::string source_;
   bool bulk_ = false;
   std::unordered_map<std::string, std::int64_t> by_ip_;
   std::unordered_map<std::string, std::int64_t> by_mac_;

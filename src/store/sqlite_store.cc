@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "store_internal.h"
+#include "vigie/core/log.h"
 
 namespace vigie::store::internal {
 namespace {
@@ -92,11 +93,27 @@ class SqliteStore final : public Store {
   }
 
   Status begin() override { return exec_script("BEGIN IMMEDIATE"); }
-  Status commit() override { return exec_script("COMMIT"); }
+  Status commit() override {
+    auto st = exec_script("COMMIT");
+    if (st) warn_unless_wal();
+    return st;
+  }
   void rollback() override {
     forget_deferred_indexes();
     if (sqlite3_get_autocommit(db_.get()) == 0)
       sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    warn_unless_wal();
+  }
+
+  // Leaving WAL mode needs the only connection to the file: with another one open (a
+  // daemon, a reader), SQLite keeps WAL and the load goes through the log as usual.
+  Status begin_bulk_load() override {
+    // Another connection makes the switch fail (SQLITE_BUSY) or keep "wal": both mean WAL.
+    auto mode = query_text("PRAGMA journal_mode=DELETE");
+    left_wal_ = mode && *mode == "delete";
+    auto st = begin();
+    if (!st) warn_unless_wal();
+    return st;
   }
 
   Result<std::unique_ptr<Inserter>> inserter(std::string_view table,
@@ -140,6 +157,24 @@ class SqliteStore final : public Store {
   int schema_version() override {
     auto v = query_int("SELECT COALESCE(MAX(version), 0) FROM schema_version");
     return v ? static_cast<int>(*v) : 0;
+  }
+
+  // After a bulk load. Not returning to WAL mode leaves a valid store (and the transaction
+  // has ended as asked): readers wait for writers until the next open sets WAL mode again.
+  void warn_unless_wal() {
+    if (!left_wal_) return;
+    left_wal_ = false;
+    auto mode = query_text("PRAGMA journal_mode=WAL");
+    if (mode && *mode == "wal") return;
+    core::log_event(core::LogLevel::kWarn, "store.wal_not_restored",
+                    {{"path", path_}, {"reason", mode ? *mode : mode.error().message}});
+  }
+
+  Result<std::string> query_text(std::string_view sql) {
+    auto rows = query(sql, {});
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::string();
+    return rows->front().text(0);
   }
 
   Status exec_script(std::string_view sql) {
@@ -256,6 +291,7 @@ class SqliteStore final : public Store {
 
   DbPtr db_;
   std::string path_;
+  bool left_wal_ = false;  // in a bulk load with a rollback journal
   std::unordered_map<std::string, StmtPtr> cache_;
   std::vector<StmtPtr> extra_;
 };

@@ -93,6 +93,11 @@ Result<Transaction> Transaction::begin(Store& store) {
   return Transaction(store);
 }
 
+Result<Transaction> Transaction::begin_bulk_load(Store& store) {
+  VIGIE_TRY(store.begin_bulk_load());
+  return Transaction(store);
+}
+
 Transaction::~Transaction() {
   if (store_ != nullptr) store_->rollback();
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "test_support.h"
@@ -169,6 +171,54 @@ TEST(SqliteStore, UsesWalFullSyncAndForeignKeys) {
   EXPECT_EQ((*s)->query("PRAGMA journal_mode")->front().text(0), "wal");
   EXPECT_EQ((*s)->query_int("PRAGMA synchronous").value(), 2);  // FULL
   EXPECT_EQ((*s)->query_int("PRAGMA foreign_keys").value(), 1);
+}
+
+// Alone on the file, a bulk load writes through a rollback journal and WAL mode is back once
+// it ends, committed or rolled back.
+TEST(SqliteStore, BulkLoadAloneLeavesWalModeForItsDurationOnly) {
+  TempDir dir;
+  auto s = Store::open("sqlite:" + (dir / "v.db").string());
+  ASSERT_TRUE(s);
+  Store& store = **s;
+  auto mode = [&] { return store.query("PRAGMA journal_mode")->front().text(0); };
+  for (bool commit : {true, false}) {
+    auto began = Transaction::begin_bulk_load(store);
+    ASSERT_TRUE(began) << began.error().to_string();
+    std::optional<Transaction> tx(std::move(*began));
+    EXPECT_EQ(mode(), "delete");
+    std::string name = commit ? "kept" : "rolled back";
+    const Value row[] = {std::int64_t{commit ? 1 : 2}, name, name};
+    auto inserted = store.execute(
+        "INSERT INTO sites (id, name, name_norm, created_at) VALUES (?, ?, ?, 'now')", row);
+    ASSERT_TRUE(inserted) << inserted.error().to_string();
+    if (commit) {
+      ASSERT_TRUE(tx->commit());
+    } else {
+      tx.reset();  // the guard rolls back
+    }
+    EXPECT_EQ(mode(), "wal");
+    EXPECT_FALSE(std::filesystem::exists(dir / "v.db-journal"));
+  }
+  EXPECT_EQ(store.query_int("SELECT COUNT(*) FROM sites").value(), 1);
+}
+
+// Another connection on the file (a daemon, a reader): the bulk load stays in WAL mode and
+// the other connection keeps reading while it runs.
+TEST(SqliteStore, BulkLoadBesideAnotherConnectionStaysInWalMode) {
+  TempDir dir;
+  std::string url = "sqlite:" + (dir / "v.db").string();
+  auto s = Store::open(url);
+  auto reader = Store::open(url);
+  ASSERT_TRUE(s && reader);
+  ASSERT_TRUE((*reader)->query_int("SELECT COUNT(*) FROM sites"));
+  auto tx = Transaction::begin_bulk_load(**s);
+  ASSERT_TRUE(tx) << tx.error().to_string();
+  EXPECT_EQ((*s)->query("PRAGMA journal_mode")->front().text(0), "wal");
+  ASSERT_TRUE((*s)->execute(
+      "INSERT INTO sites (id, name, name_norm, created_at) VALUES (1, 'a', 'a', 'now')"));
+  EXPECT_EQ((*reader)->query_int("SELECT COUNT(*) FROM sites").value(), 0);
+  ASSERT_TRUE(tx->commit());
+  EXPECT_EQ((*reader)->query_int("SELECT COUNT(*) FROM sites").value(), 1);
 }
 
 TEST(Store, RelativeSqlitePathsLiveInTheHome) {
