@@ -9,10 +9,15 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <memory>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <sys/mman.h>
 
 #include "vigie/audit/audit.h"
 #include "vigie/store/store.h"
@@ -66,10 +71,8 @@ constexpr std::uint8_t proto_number(Protocol p) {
   return kProtocolNumbers[static_cast<size_t>(p) & 3];
 }
 
-// MurmurHash3's finaliser over both words: the table takes the low bits, and an IPv4 address
-// sits in the high half of `lo` (the low half is the constant ::ffff prefix).
-std::uint64_t mix(Words w) {
-  std::uint64_t h = w.lo ^ std::rotl(w.hi, 32);
+// MurmurHash3's finaliser.
+std::uint64_t mix64(std::uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -77,11 +80,60 @@ std::uint64_t mix(Words w) {
   return h ^ (h >> 33);
 }
 
+// Over both words: the table takes the low bits, and an IPv4 address sits in the high half
+// of `lo` (the low half is the constant ::ffff prefix).
+std::uint64_t mix(Words w) { return mix64(w.lo ^ std::rotl(w.hi, 32)); }
+
+// The address of an IPv4-mapped address (its last four bytes, as loaded from memory), or
+// nullopt for IPv6.
+std::optional<std::uint32_t> v4_word(Words w) {
+  if (w.hi != 0 || (w.lo & 0xffffffffULL) != 0xffff0000ULL) return std::nullopt;
+  return static_cast<std::uint32_t>(w.lo >> 32);
+}
+
+// Hot-path key of a rule for one TCP or UDP port of an IPv4 device: 0 is never a key (the
+// protocol is 6 or 17).
+std::uint64_t exact_key(std::uint32_t device4, bool to_device, std::uint8_t proto,
+                        std::uint16_t port) {
+  return (std::uint64_t{device4} << 32) | (std::uint64_t{port} << 16) |
+         (std::uint64_t{proto} << 8) | (to_device ? 1U : 0U);
+}
+
+// A value-initialised array of T for a hot random-access table, in transparent huge pages where
+// the kernel allows them: at 4 KiB pages a lookup into megabytes also misses the TLB.
+template <class T>
+class HugeArray {
+ public:
+  static constexpr size_t kHuge = size_t{2} << 20;  // the huge page size on x86-64
+  HugeArray() = default;
+  explicit HugeArray(size_t n) : size_(n) {
+    static_assert(std::is_trivially_destructible_v<T>);
+    size_t bytes = std::max<size_t>((n * sizeof(T) + kHuge - 1) / kHuge * kHuge, kHuge);
+    data_.reset(static_cast<T*>(::operator new (bytes, std::align_val_t{kHuge})));
+    (void)madvise(data_.get(), bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages still work
+    std::uninitialized_value_construct_n(data_.get(), n);
+  }
+  T& operator[](size_t i) { return data_.get()[i]; }
+  const T& operator[](size_t i) const { return data_.get()[i]; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { ::operator delete (p, std::align_val_t{kHuge}); }
+  };
+  std::unique_ptr<T, Free> data_;
+  size_t size_ = 0;
+};
+
 }  // namespace
 
-// An open-addressing table from device address to its rules (entries naming it as the
-// destination, then as the source, side by side), a small bitmap that answers "not a device"
-// for most peers without touching the table, and the rules and prefixes in flat arrays.
+// Two tables. Most entries name one TCP or UDP port of an IPv4 device: they are found by
+// (device, direction, protocol, port) in one probe of `exact`, whose 64-byte slot also holds
+// the first entry and up to six IPv4 peer prefixes, so a flow usually costs one cache miss
+// (in a huge page: no TLB miss), which the batch form fetches ahead.
+// The other entries (port ranges, any protocol, ICMP, IPv6 devices, or peers that do not fit
+// in a slot) are scanned per device from `slots`, as an ordered list. Small bitmaps answer
+// "not a device" and "no scanned entries" for most addresses without touching a table.
 struct AllowChecker::Compiled {
   struct Slot {  // 32 bytes: two per cache line
     Words key;
@@ -91,20 +143,44 @@ struct AllowChecker::Compiled {
     std::uint32_t used = 0;
     std::uint32_t unused_padding = 0;
   };
+  static constexpr std::uint32_t kNoMore = 0xffffffffU;
+  static constexpr size_t kInlinePeers = 6;
+  struct alignas(64) ExactSlot {    // one cache line
+    std::uint64_t key = 0;          // exact_key(); 0: empty
+    std::int32_t entry = kNoMatch;  // the first entry, when its peers fit in `peers`
+    std::uint32_t more = kNoMore;   // the next entries in `chain`, up to one with kNoMatch
+    // The first entry's peers, (peer & mask) == addr, the last one repeated to fill the
+    // slot; mask 0 and addr 0 when it allows any peer.
+    struct V4Prefix {
+      std::uint32_t addr = 0;
+      std::uint32_t mask = 0;
+    };
+    std::array<V4Prefix, kInlinePeers> peers{};
+  };
+  static_assert(sizeof(ExactSlot) == 64);
   static constexpr std::uint64_t kFilterBits = 1 << 18;  // 32 KiB
   std::vector<AllowEntry> entries;
   std::vector<Slot> slots;
   std::uint64_t mask = 0;
   std::vector<std::uint64_t> filter = std::vector<std::uint64_t>(kFilterBits / 64);
+  std::vector<std::uint64_t> scanned_filter = std::vector<std::uint64_t>(kFilterBits / 64);
   std::vector<Rule> rules;
   std::vector<PeerPrefix> prefixes;
+  HugeArray<ExactSlot> exact;
+  std::uint64_t exact_mask = 0;
+  std::vector<Rule> chain;
 
   static std::uint64_t filter_bit(std::uint64_t hash) { return (hash >> 40) & (kFilterBits - 1); }
-
-  [[nodiscard]] bool maybe(std::uint64_t hash) const noexcept {
+  static void set_bit(std::vector<std::uint64_t>& bits, std::uint64_t hash) {
     std::uint64_t bit = filter_bit(hash);
-    return ((filter[bit / 64] >> (bit % 64)) & 1) != 0;
+    bits[bit / 64] |= std::uint64_t{1} << (bit % 64);
   }
+  static bool test_bit(const std::vector<std::uint64_t>& bits, std::uint64_t hash) {
+    std::uint64_t bit = filter_bit(hash);
+    return ((bits[bit / 64] >> (bit % 64)) & 1) != 0;
+  }
+
+  [[nodiscard]] bool maybe(std::uint64_t hash) const noexcept { return test_bit(filter, hash); }
 
   [[nodiscard]] const Slot* find(Words w, std::uint64_t hash) const noexcept {
     if (slots.empty() || !maybe(hash)) return nullptr;
@@ -119,8 +195,23 @@ struct AllowChecker::Compiled {
     return find(w, mix(w));
   }
 
-  void prefetch(std::uint64_t hash) const noexcept {
-    if (!slots.empty() && maybe(hash)) __builtin_prefetch(&slots[hash & mask]);
+  [[nodiscard]] const ExactSlot* find_exact(std::uint64_t key) const noexcept {
+    if (exact.empty()) return nullptr;
+    for (std::uint64_t i = mix64(key) & exact_mask;; i = (i + 1) & exact_mask) {
+      const ExactSlot& s = exact[i];
+      if (s.key == key) return &s;
+      if (s.key == 0) return nullptr;
+    }
+  }
+
+  void prefetch(const Flow& flow, Words w, std::uint64_t hash, bool to_device) const noexcept {
+    if (!maybe(hash)) return;
+    if (auto d4 = v4_word(w); d4 && !exact.empty()) {
+      std::uint8_t proto = proto_number(flow.protocol);
+      __builtin_prefetch(
+          &exact[mix64(exact_key(*d4, to_device, proto, flow.dst_port)) & exact_mask]);
+    }
+    if (test_bit(scanned_filter, hash)) __builtin_prefetch(&slots[hash & mask]);
   }
 
   [[nodiscard]] bool peer_in(const Rule& r, Words peer) const noexcept {
@@ -149,22 +240,103 @@ struct AllowChecker::Compiled {
     return kNoMatch;
   }
 
-  [[nodiscard]] std::int32_t match(const Flow& flow, Words dst, std::uint64_t dst_hash, Words src,
-                                   std::uint64_t src_hash) const noexcept {
-    std::uint8_t proto = flow.protocol == Protocol::kAny ? 255 : proto_number(flow.protocol);
-    bool open_port = flow.state == FlowState::kOpenPort;
+  // The first entry of `device`'s side (to it, or from it) allowing the flow: from the exact
+  // table, then from the scanned entries; the lower index wins.
+  [[nodiscard]] std::int32_t side(Words device, std::uint64_t hash, bool to_device,
+                                  std::uint8_t proto, std::uint16_t port,
+                                  const Words* peer) const noexcept {
+    if (!maybe(hash)) return kNoMatch;
     std::int32_t best = kNoMatch;
-    if (const Slot* s = find(dst, dst_hash)) {
-      best =
-          first(s->begin, s->begin + s->to_count, proto, flow.dst_port, open_port ? nullptr : &src);
+    auto d4 = v4_word(device);
+    if (d4 && (proto == 6 || proto == 17)) {
+      if (const ExactSlot* e = find_exact(exact_key(*d4, to_device, proto, port))) {
+        best = first_exact(*e, peer);
+      }
     }
-    if (open_port) return best;
-    if (const Slot* s = find(src, src_hash)) {
-      std::uint32_t from = s->begin + s->to_count;
-      std::int32_t m = first(from, from + s->from_count, proto, flow.dst_port, &dst);
+    if (!test_bit(scanned_filter, hash)) return best;
+    if (const Slot* s = find(device, hash)) {
+      std::uint32_t begin = to_device ? s->begin : s->begin + s->to_count;
+      std::uint32_t count = to_device ? s->to_count : s->from_count;
+      std::int32_t m = first(begin, begin + count, proto, port, peer);
       if (m != kNoMatch && (best == kNoMatch || m < best)) best = m;
     }
     return best;
+  }
+
+  [[nodiscard]] std::int32_t first_exact(const ExactSlot& e, const Words* peer) const noexcept {
+    if (e.entry != kNoMatch) {
+      if (peer == nullptr) return e.entry;
+      // An IPv6 peer is held only by "any peer" (no slot holds a prefix of address 0 else).
+      std::uint32_t p4 = v4_word(*peer).value_or(0);
+      bool held = false;
+      for (const auto& p : e.peers) held |= (p4 & p.mask) == p.addr;
+      if (held) return e.entry;
+    }
+    if (e.more == kNoMore) return kNoMatch;
+    for (std::uint32_t i = e.more; chain[i].entry != kNoMatch; ++i) {
+      if (peer == nullptr || peer_in(chain[i], *peer)) return chain[i].entry;
+    }
+    return kNoMatch;
+  }
+
+  [[nodiscard]] std::int32_t match(const Flow& flow, Words dst, std::uint64_t dst_hash, Words src,
+                                   std::uint64_t src_hash) const noexcept {
+    std::uint8_t proto = flow.protocol == Protocol::kAny ? 255 : proto_number(flow.protocol);
+    if (flow.state == FlowState::kOpenPort) {
+      return side(dst, dst_hash, true, proto, flow.dst_port, nullptr);
+    }
+    std::int32_t best = side(dst, dst_hash, true, proto, flow.dst_port, &src);
+    std::int32_t m = side(src, src_hash, false, proto, flow.dst_port, &dst);
+    if (m != kNoMatch && (best == kNoMatch || m < best)) best = m;
+    return best;
+  }
+
+  Rule compile_rule(std::int32_t index) {
+    const AllowEntry& e = entries[static_cast<size_t>(index)];
+    Rule r;
+    r.first = e.ports.first;
+    r.last = e.ports.last;
+    r.proto = proto_number(e.protocol);
+    r.peer_begin = static_cast<std::uint32_t>(prefixes.size());
+    for (const auto& p : e.peers) prefixes.push_back(compile_prefix(p));
+    r.peer_end = static_cast<std::uint32_t>(prefixes.size());
+    r.entry = index;
+    return r;
+  }
+
+  // The entry's peers as IPv4 prefixes of non-zero address, in an exact slot, if they fit.
+  static bool inline_peers(const AllowEntry& e, ExactSlot& slot) {
+    if (e.peers.empty()) return true;  // any peer: mask 0, address 0
+    if (e.peers.size() > kInlinePeers) return false;
+    for (size_t i = 0; i < kInlinePeers; ++i) {
+      const IpPrefix& p = e.peers[std::min(i, e.peers.size() - 1)];
+      PeerPrefix c = compile_prefix(p);
+      auto addr = v4_word(words(p.address));
+      if (!addr || p.length < 96 || (c.address.lo >> 32) == 0) return false;
+      slot.peers[i] = {static_cast<std::uint32_t>(c.address.lo >> 32),
+                       static_cast<std::uint32_t>(c.mask.lo >> 32)};
+    }
+    return true;
+  }
+
+  void add_exact(std::uint64_t key, const std::vector<std::int32_t>& list) {
+    std::uint64_t i = mix64(key) & exact_mask;
+    while (exact[i].key != 0) i = (i + 1) & exact_mask;
+    ExactSlot& slot = exact[i];
+    slot.key = key;
+    size_t rest = 0;
+    if (inline_peers(entries[static_cast<size_t>(list.front())], slot)) {
+      slot.entry = list.front();
+      rest = 1;
+    } else {
+      slot.peers = {};
+    }
+    if (rest == list.size()) return;
+    slot.more = static_cast<std::uint32_t>(chain.size());
+    for (size_t k = rest; k < list.size(); ++k) chain.push_back(compile_rule(list[k]));
+    Rule end;
+    end.entry = kNoMatch;
+    chain.push_back(end);
   }
 };
 
@@ -172,21 +344,36 @@ AllowChecker::AllowChecker(std::vector<AllowEntry> entries)
     : compiled_(std::make_unique<Compiled>()) {
   Compiled& c = *compiled_;
   c.entries = std::move(entries);
-  // Entry indices per device and direction, in entry order.
+  // Entry indices in entry order: per exact key, and per device and direction for the rest.
   std::unordered_map<IpAddress, std::array<std::vector<std::int32_t>, 2>, IpAddressHash> by_device;
+  std::unordered_map<std::uint64_t, std::vector<std::int32_t>> by_key;
   for (size_t i = 0; i < c.entries.size(); ++i) {
     const AllowEntry& e = c.entries[i];
-    by_device[e.device_ip][e.direction == Direction::kToDevice ? 0 : 1].push_back(
-        static_cast<std::int32_t>(i));
+    bool to = e.direction == Direction::kToDevice;
+    auto& lists = by_device[e.device_ip];  // every device has a slot (has_device())
+    auto d4 = v4_word(words(e.device_ip));
+    bool one_port = e.ports.first == e.ports.last &&
+                    (e.protocol == Protocol::kTcp || e.protocol == Protocol::kUdp);
+    if (d4 && one_port) {
+      by_key[exact_key(*d4, to, proto_number(e.protocol), e.ports.first)].push_back(
+          static_cast<std::int32_t>(i));
+    } else {
+      lists[to ? 0 : 1].push_back(static_cast<std::int32_t>(i));
+    }
   }
+  size_t exact_capacity = std::bit_ceil(std::max<size_t>(16, by_key.size() * 2));
+  c.exact = HugeArray<Compiled::ExactSlot>(exact_capacity);
+  c.exact_mask = exact_capacity - 1;
+  for (const auto& [key, list] : by_key) c.add_exact(key, list);
+
   size_t capacity = std::bit_ceil(std::max<size_t>(16, by_device.size() * 2));
   c.slots.resize(capacity);
   c.mask = capacity - 1;
   for (const auto& [ip, lists] : by_device) {
     Words w = words(ip);
     std::uint64_t hash = mix(w);
-    std::uint64_t bit = Compiled::filter_bit(hash);
-    c.filter[bit / 64] |= std::uint64_t{1} << (bit % 64);
+    Compiled::set_bit(c.filter, hash);
+    if (!lists[0].empty() || !lists[1].empty()) Compiled::set_bit(c.scanned_filter, hash);
     std::uint64_t i = hash & c.mask;
     while (c.slots[i].used != 0) i = (i + 1) & c.mask;
     Compiled::Slot& slot = c.slots[i];
@@ -198,17 +385,7 @@ AllowChecker::AllowChecker(std::vector<AllowEntry> entries)
     for (int dir = 0; dir < 2; ++dir) {
       size_t count = dir == 0 ? slot.to_count : slot.from_count;
       for (size_t k = 0; k < count; ++k) {
-        std::int32_t index = lists[static_cast<size_t>(dir)][k];
-        const AllowEntry& e = c.entries[static_cast<size_t>(index)];
-        Rule r;
-        r.first = e.ports.first;
-        r.last = e.ports.last;
-        r.proto = proto_number(e.protocol);
-        r.peer_begin = static_cast<std::uint32_t>(c.prefixes.size());
-        for (const auto& p : e.peers) c.prefixes.push_back(compile_prefix(p));
-        r.peer_end = static_cast<std::uint32_t>(c.prefixes.size());
-        r.entry = index;
-        c.rules.push_back(r);
+        c.rules.push_back(c.compile_rule(lists[static_cast<size_t>(dir)][k]));
       }
     }
   }
@@ -225,9 +402,9 @@ std::int32_t AllowChecker::match(const Flow& flow) const noexcept {
 }
 
 void AllowChecker::match(std::span<const Flow> flows, std::span<std::int32_t> out) const noexcept {
-  // The table lookups miss the caches: the slots of the flows a few places ahead are fetched
-  // while the current one is matched.
-  constexpr size_t kAhead = 8;
+  // The table lookups miss the caches: the slots of the flow kAhead places ahead are fetched
+  // while the current one is matched (a memory latency is worth about that many matches).
+  constexpr size_t kAhead = 32;
   const Compiled& c = *compiled_;
   size_t n = std::min(flows.size(), out.size());
   std::array<std::uint64_t, 2 * kAhead> hashes{};
@@ -238,8 +415,10 @@ void AllowChecker::match(std::span<const Flow> flows, std::span<std::int32_t> ou
     keys[k + 1] = words(flows[i].src);
     hashes[k] = mix(keys[k]);
     hashes[k + 1] = mix(keys[k + 1]);
-    c.prefetch(hashes[k]);
-    c.prefetch(hashes[k + 1]);
+    c.prefetch(flows[i], keys[k], hashes[k], true);
+    if (flows[i].state != FlowState::kOpenPort) {
+      c.prefetch(flows[i], keys[k + 1], hashes[k + 1], false);
+    }
   };
   for (size_t i = 0; i < std::min(n, kAhead); ++i) stage(i);
   for (size_t i = 0; i < n; ++i) {
@@ -356,6 +535,13 @@ struct ConformanceAnalyzer::State {
   std::unordered_map<std::uint16_t, std::string_view> risky_udp;
   ConformanceSummary summary;
   std::uint64_t dropped = 0;
+  // Flows are matched in batches (AllowChecker's batch form overlaps their table lookups).
+  static constexpr size_t kBatch = 1024;
+  std::vector<Flow> pending;
+  std::vector<std::int32_t> matched = std::vector<std::int32_t>(kBatch);
+
+  void flush();
+  void analyze(const Flow& f, std::int32_t entry);
 
   [[nodiscard]] std::int64_t device_of(const IpAddress& ip) const {
     auto it = devices.find(ip);
@@ -434,12 +620,24 @@ const AllowChecker& ConformanceAnalyzer::checker() const { return state_->checke
 
 void ConformanceAnalyzer::flow(const Flow& f) {
   State& s = *state_;
+  if (s.pending.capacity() == 0) s.pending.reserve(State::kBatch);
+  s.pending.push_back(f);
+  if (s.pending.size() == State::kBatch) s.flush();
+}
+
+void ConformanceAnalyzer::State::flush() {
+  checker.match(pending, matched);
+  for (size_t i = 0; i < pending.size(); ++i) analyze(pending[i], matched[i]);
+  pending.clear();
+}
+
+void ConformanceAnalyzer::State::analyze(const Flow& f, std::int32_t entry) {
+  State& s = *this;
   ConformanceSummary& sum = s.summary;
   ++sum.flows;
   if (f.first_us != 0 && (sum.first_us == 0 || f.first_us < sum.first_us))
     sum.first_us = f.first_us;
   sum.last_us = std::max(sum.last_us, f.last_us);
-  std::int32_t entry = s.checker.match(f);
   if (entry != AllowChecker::kNoMatch) {
     ++s.hits[static_cast<size_t>(entry)];
     ++sum.allowed;
@@ -458,25 +656,29 @@ void ConformanceAnalyzer::flow(const Flow& f) {
   bool known = dst_id != 0 || src_id != 0;
   if (!known) ++sum.unknown_hosts_flows;
   std::string_view where = known ? "" : " (hosts not in the inventory)";
-  std::string proto_port = fmt::format("{}/{}", to_string(f.protocol), f.dst_port);
-  std::string allowed_by = entry == AllowChecker::kNoMatch ? "" : "; " + s.entry_text(entry);
+  // Texts of new findings only: most flows add to a finding already made.
+  auto proto_port = [&] { return fmt::format("{}/{}", to_string(f.protocol), f.dst_port); };
+  auto allowed_by = [&] {
+    return entry == AllowChecker::kNoMatch ? std::string() : "; " + s.entry_text(entry);
+  };
 
   switch (f.state) {
     case FlowState::kOpenPort:
       if (entry == AllowChecker::kNoMatch) {
         s.add(FindingKind::kUnlistedOpenPort, f, device_id, device, peer, f.app, entry, [&] {
-          return known
-                     ? fmt::format("{} open: no profile names this port for the device", proto_port)
-                     : fmt::format("{} open on a host not in the inventory", proto_port);
+          return known ? fmt::format("{} open: no profile names this port for the device",
+                                     proto_port())
+                       : fmt::format("{} open on a host not in the inventory", proto_port());
         });
       }
       break;
     case FlowState::kAttempted:
     case FlowState::kRejected:
       s.add(FindingKind::kBlockedAttempt, f, device_id, device, peer, f.app, entry, [&] {
-        return fmt::format("connection to {} {}{}{}", proto_port,
+        std::string by = allowed_by();
+        return fmt::format("connection to {} {}{}{}", proto_port(),
                            f.state == FlowState::kRejected ? "refused (RST)" : "not answered",
-                           allowed_by.empty() ? "" : allowed_by + ", yet it failed", where);
+                           by.empty() ? "" : by + ", yet it failed", where);
       });
       break;
     case FlowState::kEstablished:
@@ -485,7 +687,7 @@ void ConformanceAnalyzer::flow(const Flow& f) {
               [&] { return std::string("traffic between hosts not in the inventory"); });
       } else if (entry == AllowChecker::kNoMatch) {
         s.add(FindingKind::kUnexpectedFlow, f, device_id, device, peer, f.app, entry, [&] {
-          return fmt::format("{} {} {}: no allow-list entry covers this flow", proto_port,
+          return fmt::format("{} {} {}: no allow-list entry covers this flow", proto_port(),
                              device_is_src ? "from the device to" : "to the device from",
                              peer ? peer->to_string() : "?");
         });
@@ -495,8 +697,8 @@ void ConformanceAnalyzer::flow(const Flow& f) {
   if (f.state == FlowState::kAttempted || f.state == FlowState::kRejected) return;
   if (auto name = s.risky(f)) {
     s.add(FindingKind::kRiskyPort, f, device_id, device, peer, f.app, entry, [&] {
-      return fmt::format("risky port {} ({}) {}{}{}", proto_port, *name,
-                         open_port ? "open" : "reachable and in use", allowed_by, where);
+      return fmt::format("risky port {} ({}) {}{}{}", proto_port(), *name,
+                         open_port ? "open" : "reachable and in use", allowed_by(), where);
     });
   }
   AppProtocol clear = is_cleartext(f.app)              ? f.app
@@ -506,12 +708,13 @@ void ConformanceAnalyzer::flow(const Flow& f) {
     s.add(FindingKind::kCleartext, f, device_id, device, peer, clear, entry, [&] {
       return fmt::format("{}{}{}{}{}", cleartext_reason(clear),
                          f.app == AppProtocol::kUnknown ? " (by port)" : "",
-                         open_port ? " — service listening" : "", allowed_by, where);
+                         open_port ? " — service listening" : "", allowed_by(), where);
     });
   }
 }
 
 ConformanceReport ConformanceAnalyzer::report() const {
+  state_->flush();  // the flows still waiting for a batch
   const State& s = *state_;
   ConformanceReport out;
   out.summary = s.summary;

@@ -1,9 +1,9 @@
 // Conformance: observed traffic and scans checked against the allow-list. AllowChecker is the
-// compiled allow-list (a hash of device addresses, then each device's few entries) that says
-// whether a flow is allowed and by which entry, without allocating. ConformanceAnalyzer turns a
-// stream of flows into findings a security officer reviews: unexpected flows, blocked
-// attempts, open ports no profile names, risky ports, cleartext transfers and allow-list
-// entries never used. Observed traffic is never accepted into a profile: propose_intents()
+// compiled allow-list (a hash of (device, direction, protocol, port), plus each device's
+// port-range entries) that says whether a flow is allowed and by which entry, without
+// allocating. ConformanceAnalyzer turns a stream of flows into findings a security officer
+// reviews: unexpected flows, blocked attempts, open ports no profile names, risky ports,
+// cleartext transfers and allow-list entries never used. Observed traffic is never accepted into a profile: propose_intents()
 // lists candidate intents for a person to decide on.
 #pragma once
 
