@@ -117,8 +117,21 @@ TEST(AllowCheckerTest, ThousandsOfDevicesAnswerLikeAScanOfTheirEntries) {
       e.protocol = i % 5 == 0 ? Protocol::kUdp : Protocol::kTcp;
       auto port = static_cast<std::uint16_t>(rng() % 100);
       e.ports = {port, static_cast<std::uint16_t>(port + rng() % 3)};
-      if (i % 3 != 0)
-        e.peers.push_back(IpPrefix{IpAddress::v4(0x0a640000 + (rng() % 4) * 256), 120});
+      // No peer (any), one, or up to nine: beyond what an exact slot holds inline; a few
+      // of address 0 or IPv6, which are never held inline either.
+      size_t peers = i % 3 == 0 ? 0 : (i % 3 == 1 ? 1 : rng() % 10);
+      for (size_t p = 0; p < peers; ++p) {
+        switch (rng() % 12) {
+          case 0:
+            e.peers.push_back(IpPrefix{IpAddress::v4(0), 96 + 8});
+            break;
+          case 1:
+            e.peers.push_back(IpPrefix{ip("fe80::"), 10});
+            break;
+          default:
+            e.peers.push_back(IpPrefix{IpAddress::v4(0x0a640000 + (rng() % 4) * 256), 120});
+        }
+      }
       by_device[device].push_back(entries.size());
       entries.push_back(e);
     }
@@ -138,7 +151,8 @@ TEST(AllowCheckerTest, ThousandsOfDevicesAnswerLikeAScanOfTheirEntries) {
           continue;
         }
         const IpAddress& peer = to ? f.src : f.dst;
-        if (e.peers.empty() || e.peers.front().contains(peer)) {
+        if (e.peers.empty() || std::any_of(e.peers.begin(), e.peers.end(),
+                                           [&](const IpPrefix& p) { return p.contains(peer); })) {
           if (best == AllowChecker::kNoMatch || static_cast<std::int32_t>(i) < best) {
             best = static_cast<std::int32_t>(i);
           }
@@ -154,7 +168,9 @@ TEST(AllowCheckerTest, ThousandsOfDevicesAnswerLikeAScanOfTheirEntries) {
   for (int n = 0; n < 50000; ++n) {
     Flow f;
     IpAddress device = IpAddress::v4(0x0a000000 + (rng() % 6100));  // some are not devices
-    IpAddress peer = IpAddress::v4(0x0a640000 + (rng() % 5) * 256 + rng() % 4);
+    IpAddress peer = rng() % 50 == 0   ? ip("fe80::7")
+                     : rng() % 50 == 0 ? IpAddress::v4(rng() % 4)  // in 0.0.0.0/8
+                                       : IpAddress::v4(0x0a640000 + (rng() % 5) * 256 + rng() % 4);
     bool to = rng() % 2 == 0;
     f.src = to ? peer : device;
     f.dst = to ? device : peer;
