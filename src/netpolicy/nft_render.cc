@@ -142,23 +142,27 @@ std::string header_comment(const NftRuleset& rs, std::string_view load) {
 
 // Text --------------------------------------------------------------------------------------
 
-void append_elements_text(std::string& out, const std::vector<std::string>& items) {
+// `notes[i]`, when given and not empty, ends the line of items[i] as a `#` comment.
+void append_elements_text(std::string& out, const std::vector<std::string>& items,
+                          const std::vector<std::string_view>& notes = {}) {
   if (items.empty()) return;
   out += "\t\telements = {\n";
   for (size_t i = 0; i < items.size(); ++i) {
     out += "\t\t\t";
     out += items[i];
-    out += i + 1 < items.size() ? ",\n" : "\n";
+    if (i + 1 < items.size()) out += ',';
+    if (i < notes.size() && !notes[i].empty()) {
+      out += "  # ";
+      out += notes[i];
+    }
+    out += '\n';
   }
   out += "\t\t}\n";
 }
 
 std::string element_text(const NftElement& e) {
-  std::string out = fmt::format("{} . {} . {}", e.device.to_string(), protocol_text(e),
-                                span_text(e.ports.first, e.ports.last));
-  if (!e.comment.empty()) out += fmt::format(" comment \"{}\"", e.comment);
-  out += " : accept";
-  return out;
+  return fmt::format("{} . {} . {} : accept", e.device.to_string(), protocol_text(e),
+                     span_text(e.ports.first, e.ports.last));
 }
 
 // JSON --------------------------------------------------------------------------------------
@@ -180,10 +184,7 @@ std::string element_json(const NftElement& e) {
   std::string val =
       fmt::format(R"({{"concat": [{}, {}, {}]}})", json_string(e.device.to_string()), proto,
                   span_json(e.ports.first, e.ports.last, std::to_string(e.ports.first)));
-  std::string key = e.comment.empty() ? val
-                                      : fmt::format(R"({{"elem": {{"val": {}, "comment": {}}}}})",
-                                                    val, json_string(e.comment));
-  return fmt::format(R"([{}, {{"accept": null}}])", key);
+  return fmt::format(R"([{}, {{"accept": null}}])", val);
 }
 
 std::string table_json(const NftRuleset& rs) {
@@ -229,9 +230,14 @@ std::string render_nft(const NftRuleset& rs) {
     out += "\t\tcounter\n";
     if (!m.comment.empty()) out += fmt::format("\t\tcomment \"{}\"\n", m.comment);
     std::vector<std::string> items;
+    std::vector<std::string_view> notes;
     items.reserve(m.elements.size());
-    for (const auto& e : m.elements) items.push_back(element_text(e));
-    append_elements_text(out, items);
+    notes.reserve(m.elements.size());
+    for (const auto& e : m.elements) {
+      items.push_back(element_text(e));
+      notes.emplace_back(e.comment);
+    }
+    append_elements_text(out, items, notes);
     out += "\t}\n";
   }
   out += fmt::format(

@@ -1,9 +1,12 @@
 // nftables generation for a medical zone: the allow-list of the zone's devices becomes one
 // `inet vigie_<zone>` table (default drop, conntrack first, named sets per peer role,
-// concatenated verdict maps with a counter and a comment per element, rate-limited logging of
-// drops), rendered as nftables JSON for libnftables / `nft -j -f` and as `.nft` text for review,
-// both from the same in-memory ruleset. Generated rulesets are checked with the real `nft -c`
-// inside a throw-away network namespace.
+// concatenated verdict maps with a counter per element, rate-limited logging of drops),
+// rendered as nftables JSON for libnftables / `nft -j -f` and as `.nft` text for review, both
+// from the same in-memory ruleset. Each element's provenance (profile and intent) is a `#`
+// note at the end of its line in the `.nft` view, not an nft comment: a comment per element
+// would cost the firewall kernel memory and make `nft -c` half as slow again at 75,000
+// elements, and Vigie itself names the entry behind each element (exposure, conformance). Generated
+// rulesets are checked with the real `nft -c` inside a throw-away network namespace.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +48,7 @@ struct NftSet {
 // One element of a verdict map: the device's address, a protocol range (a single IANA number,
 // or 0-255 for any protocol) and the responder's port range; always `accept`. Elements of one
 // map never overlap, so each counter counts one thing; `comment` names the profile and intent
-// of every entry the element stands for.
+// of every entry the element stands for (the `.nft` view's note).
 struct NftElement {
   IpAddress device;
   std::uint8_t protocol_first = 0;
