@@ -19,6 +19,7 @@ struct ParsedRow {
   Device device;
   std::string where;                 // file:line
   std::optional<core::Error> error;  // the row was refused; `device` may be incomplete
+  bool read = false;                 // a whole device was read (DeviceCheck refused it)
 };
 
 // Rows of a batch are reused from batch to batch: their strings keep their capacity, so that
@@ -136,6 +137,7 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
     if (!got) {  // malformed CSV: the reader cannot resynchronise, so this is the last row
       ParsedRow& row = batch.next();
       row.error = got.error();
+      row.read = false;
       break;
     }
     if (!*got) break;
@@ -159,7 +161,8 @@ void parse_rows(core::CsvReader& reader, const std::vector<std::optional<Field>>
                         fmt::format("{}:column {}", row.where, i + 1)};
       }
     }
-    if (!row.error) row.error = check.check(row.device, row.where);
+    row.read = !row.error;
+    if (row.read) row.error = check.check(row.device, row.where);
     if (batch.size == kBatchRows && !flush()) return;
   }
   if (batch.size > 0) flush();
@@ -229,7 +232,8 @@ void import_csv(DeviceWriter& writer, const std::filesystem::path& path,
       ParsedRow& row = batch.rows[i];
       bool go_on = true;
       if (row.error) {
-        go_on = writer.reject(std::move(*row.error));
+        go_on = row.read ? writer.refuse_checked(std::move(*row.error))
+                         : writer.reject(std::move(*row.error));
       } else {
         go_on = writer.add(row.device, present, row.where, /*checked=*/true);
       }

@@ -219,7 +219,8 @@ bool DeviceWriter::begin(std::string source, bool bulk) {
   check_.start(std::move(source));
   bulk_ = bulk;
   // A whole inventory loaded into an empty one (first import, migration from another tool):
-  // see Store::begin_bulk_load(). The emptiness is checked again inside the transaction.
+  // see Store::begin_bulk_load(). Should a device land in between, the load only goes slower:
+  // the indexes are deferred after a second check inside the transaction.
   bool empty = false;
   if (bulk_) {
     auto any = store_.query_int("SELECT COUNT(*) FROM (SELECT 1 FROM devices LIMIT 1) AS d");
@@ -429,12 +430,21 @@ bool DeviceWriter::update_device(std::int64_t id, const Device& d, const FieldMa
   return insert_interfaces(id, d.interfaces);
 }
 
-bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::string& where,
-                       bool checked) {
+void DeviceWriter::count_record() {
   ++result_.summary.records;
   if (options_.on_progress && result_.summary.records % options_.progress_every == 0) {
     options_.on_progress(result_.summary.records);
   }
+}
+
+bool DeviceWriter::refuse_checked(core::Error error) {
+  count_record();
+  return reject(std::move(error));
+}
+
+bool DeviceWriter::add(const Device& d, const FieldMask& present, const std::string& where,
+                       bool checked) {
+  count_record();
   if (!checked) {
     if (auto refused = check_.check(d, where)) return reject(std::move(*refused));
   }

@@ -87,6 +87,8 @@ class DeviceWriter {
               const std::string& where);
   // Records an input error at `where`. Returns false when the import must stop.
   bool reject(core::Error error);
+  // Records a device the caller's DeviceCheck refused: a record read, then reject().
+  bool refuse_checked(core::Error error);
   // Finds the device owning an interface with this IP, else this MAC (nmap import).
   std::optional<std::int64_t> find_by_address(const std::string& ip, const std::string& mac);
   // Replaces the open ports seen on (device, ip), updates the interface's MAC and host name.
@@ -110,6 +112,7 @@ class DeviceWriter {
     std::optional<std::int64_t> zone;
   };
   bool store_error(const core::Error& e);
+  void count_record();  // one more record read (and progress)
   bool resolve_place(const Device& d, const FieldMask& present, const std::string& where,
                      Place& place);
   bool write_update(std::int64_t id, const Device& d, const FieldMask& present, const Place& place);
