@@ -3,8 +3,8 @@
 // port-range entries) that says whether a flow is allowed and by which entry, without
 // allocating. ConformanceAnalyzer turns a stream of flows into findings a security officer
 // reviews: unexpected flows, blocked attempts, open ports no profile names, risky ports,
-// cleartext transfers and allow-list entries never used. Observed traffic is never accepted into a profile: propose_intents()
-// lists candidate intents for a person to decide on.
+// cleartext transfers and allow-list entries never used. Observed traffic is never accepted
+// into a profile: propose_intents() lists candidate intents for a person to decide on.
 #pragma once
 
 #include <cstdint>
