@@ -323,10 +323,12 @@ TEST_P(SelfBackupTest, AStaleLockIsClearedAndTheRunGoesOn) {
   auto settings = backup_settings(config_, home_);
   Restic repo(settings->repositories.front(), settings->restic);
   const fs::path locks = dir_ / "repo" / "locks";
-  // A `restic check` killed (-9) once its exclusive lock is written.
+  // A `restic check` killed (-9) once its exclusive lock is written: a file named by its
+  // 64-hex id (restic writes it under a temporary name first, then renames it).
   const std::string script = fmt::format(
       "export RESTIC_PASSWORD_FILE='{}' RESTIC_CACHE_DIR='{}'; restic -r '{}' check --read-data "
-      ">/dev/null 2>&1 & p=$!; i=0; until find '{}' -type f -size +0 2>/dev/null | grep -q .; "
+      ">/dev/null 2>&1 & p=$!; i=0; until find '{}' -type f -size +0 -regextype posix-extended "
+      "-regex '.*/[0-9a-f]{{64}}' 2>/dev/null | grep -q .; "
       "do [ $i -gt 6000 ] && break; sleep 0.005; i=$((i+1)); done; kill -9 $p; wait $p",
       (home_ / "backup" / "restic.password").string(), (dir_ / "check-cache").string(),
       (dir_ / "repo").string(), locks.string());
