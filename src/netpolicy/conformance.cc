@@ -606,6 +606,7 @@ ConformanceAnalyzer::ConformanceAnalyzer(std::vector<AllowEntry> entries,
                                          const std::vector<DeviceAddress>& devices, bool traffic)
     : state_(std::make_unique<State>(std::move(entries), traffic)) {
   state_->hits.assign(state_->checker.entries().size(), 0);
+  state_->pending.reserve(State::kBatch);
   for (const auto& d : devices) state_->devices.emplace(d.ip, d.device_id);
   for (const auto& e : state_->checker.entries()) state_->devices.emplace(e.device_ip, e.device_id);
   for (const auto& r : default_risky_ports()) {
@@ -620,7 +621,6 @@ const AllowChecker& ConformanceAnalyzer::checker() const { return state_->checke
 
 void ConformanceAnalyzer::flow(const Flow& f) {
   State& s = *state_;
-  if (s.pending.capacity() == 0) s.pending.reserve(State::kBatch);
   s.pending.push_back(f);
   if (s.pending.size() == State::kBatch) s.flush();
 }
