@@ -22,11 +22,13 @@
 #include "phi_commands.h"
 #include "policy_commands.h"
 #include "profile_commands.h"
+#include "remote_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"
 #include "vigie/inventory/import.h"
 #include "vigie/inventory/inventory.h"
+#include "vigie/remote/pki.h"
 
 namespace {
 
@@ -84,6 +86,13 @@ int cmd_init(const std::optional<std::string>& home_flag, const std::string& sto
       ctx->store->backend() == store::Backend::kSqlite ? "SQLite" : "PostgreSQL",
       ctx->store->schema_version());
   if (*made) std::cout << "TLS: created a self-signed server certificate\n";
+  auto ca_dir = home / ctx->config.remote_ca_dir;
+  auto ca = remote::ensure_ca(ca_dir);
+  if (!ca) return report(ca.error());
+  auto ca_info = remote::cert_info_file(remote::ca_cert_path(ca_dir));
+  if (!ca_info) return report(ca_info.error());
+  std::cout << fmt::format("remote-service CA{}: {} (SHA-256 {})\n", *ca ? " created" : "",
+                           remote::ca_cert_path(ca_dir).string(), ca_info->fingerprint);
   if (!apps::PhiCommands::init_home(home)) return 1;
   if (demo) {
     auto loaded = apps::load_demo_if_empty(*ctx);
@@ -317,6 +326,7 @@ int main(int argc, char** argv) {
   apps::NotifyCommands notify_commands(app);
   apps::ExportCommands export_commands(app);
   apps::OfflineCommands offline_commands(app);
+  apps::RemoteCommands remote_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -331,6 +341,7 @@ int main(int argc, char** argv) {
   if (auto rc = phi_commands.run(home)) return *rc;
   if (auto rc = export_commands.run_without_home()) return *rc;
   if (auto rc = offline_commands.run_without_store(home)) return *rc;
+  if (auto rc = remote_commands.run_without_home()) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
@@ -344,6 +355,7 @@ int main(int argc, char** argv) {
   if (auto rc = notify_commands.run(*ctx)) return *rc;
   if (auto rc = export_commands.run(*ctx)) return *rc;
   if (auto rc = offline_commands.run(*ctx)) return *rc;
+  if (auto rc = remote_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -1,10 +1,12 @@
 // vigied: the Vigie daemon. It serves the HTTPS API (health, status, inventory) on the
 // embedded defaults (SQLite in the home, the demo hospital loaded on first start) and runs the
 // periodic jobs of daemon_jobs.h: Vigie's own backups, their verification and restore tests,
-// the disaster-recovery export, the alerts and their notices.
+// the disaster-recovery export, the alerts and their notices. Beside them, on a port of its own,
+// the remote-service broker (docs/remote.md); `--broker-only` runs the broker alone (a DMZ host).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "app_context.h"
 #include "daemon_jobs.h"
@@ -12,8 +14,46 @@
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/log.h"
 #include "vigie/core/time.h"
+#include "vigie/remote/broker.h"
+#include "vigie/remote/pki.h"
 #include "vigie/scheduler/scheduler.h"
 #include "vigie/store/pool.h"
+
+namespace {
+
+std::string host_of(const std::string& listen) {
+  return listen.find(':') != std::string::npos ? "[" + listen + "]" : listen;
+}
+
+// The broker on its own store connections: its CA and certificate made when missing.
+vigie::core::Result<std::unique_ptr<vigie::remote::Broker>> start_broker(
+    const vigie::apps::AppContext& ctx, std::optional<std::uint16_t> port,
+    std::unique_ptr<vigie::store::StorePool>& stores) {
+  using namespace vigie;
+  const auto& c = ctx.config;
+  remote::BrokerOptions o;
+  o.listen = c.remote_broker_listen;
+  o.port = port.value_or(static_cast<std::uint16_t>(c.remote_broker_port));
+  o.ca_dir = ctx.home / c.remote_ca_dir;
+  o.cert = ctx.home / c.remote_broker_cert;
+  o.key = ctx.home / c.remote_broker_key;
+  o.stream_window = static_cast<std::uint32_t>(c.remote_stream_window);
+  o.max_streams = static_cast<std::size_t>(c.remote_max_streams);
+  o.max_queue_bytes = static_cast<std::size_t>(c.remote_max_queue_bytes);
+  o.idle = std::chrono::seconds(c.remote_idle_seconds);
+  o.grant_check = std::chrono::seconds(c.remote_grant_check_seconds);
+  o.connector_cert_days = static_cast<int>(c.remote_connector_cert_days);
+  o.engineer_bearer_tokens = c.remote_engineer_bearer_tokens;
+  VIGIE_TRY(remote::ensure_ca(o.ca_dir));
+  VIGIE_TRY(remote::ensure_server_cert(o.ca_dir, o.cert, o.key, c.remote_broker_names,
+                                       static_cast<int>(c.remote_broker_cert_days)));
+  auto pool = store::StorePool::open(store::resolve_url(c.store_url, ctx.home), o.workers);
+  if (!pool) return tl::unexpected(pool.error());
+  stores = std::move(*pool);
+  return remote::Broker::create(o, *stores);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vigie;
@@ -24,6 +64,13 @@ int main(int argc, char** argv) {
   app.add_option("--home", home, "Data directory (default: $VIGIE_HOME, ~/.local/share/vigie)");
   app.add_option("--listen", listen, "Address to listen on (overrides server.listen)");
   app.add_option("--port", port, "Port to listen on, 0 for any (overrides server.port)");
+  std::optional<std::uint16_t> broker_port;
+  bool no_broker = false;
+  bool broker_only = false;
+  app.add_option("--broker-port", broker_port,
+                 "Broker port, 0 for any (overrides remote.broker_port)");
+  app.add_flag("--no-broker", no_broker, "Do not run the remote-service broker");
+  app.add_flag("--broker-only", broker_only, "Run only the broker (no API, no periodic jobs)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,6 +106,28 @@ int main(int argc, char** argv) {
     std::cerr << "vigied: " << made.error().to_string() << "\n";
     return core::exit_code(made.error());
   }
+  std::unique_ptr<store::StorePool> broker_stores;
+  std::unique_ptr<remote::Broker> broker;
+  if ((ctx->config.remote_broker_enabled && !no_broker) || broker_only) {
+    auto made = start_broker(*ctx, broker_port, broker_stores);
+    if (!made) {
+      std::cerr << "vigied: " << made.error().to_string() << "\n";
+      return core::exit_code(made.error());
+    }
+    broker = std::move(*made);
+    std::printf("vigied broker on wss://%s:%u\n", host_of(ctx->config.remote_broker_listen).c_str(),
+                broker->port());
+    std::fflush(stdout);
+  }
+  if (broker_only) {
+    ctx->store.reset();
+    core::log_event(core::LogLevel::kInfo, "broker.started",
+                    {{"port", std::to_string(broker->port())}});
+    auto st = broker->run(true);
+    return st ? 0 : core::exit_code(st.error());
+  }
+  std::thread broker_thread;
+  if (broker) broker_thread = std::thread([&broker] { (void)broker->run(false); });
   auto stores =
       store::StorePool::open(store::resolve_url(ctx->config.store_url, ctx->home), options.workers);
   if (!stores) {
@@ -80,14 +149,17 @@ int main(int argc, char** argv) {
   scheduler::Scheduler jobs(**job_store, kClock, std::move(*job_list));
   jobs.start(std::chrono::seconds(15));
   // The one line on stdout: scripts and tests read the port from it.
-  std::string host =
-      options.listen.find(':') != std::string::npos ? "[" + options.listen + "]" : options.listen;
-  std::printf("vigied listening on https://%s:%u\n", host.c_str(), (*server)->port());
+  std::printf("vigied listening on https://%s:%u\n", host_of(options.listen).c_str(),
+              (*server)->port());
   std::fflush(stdout);
   core::log_event(core::LogLevel::kInfo, "server.started",
                   {{"home", ctx->home.string()}, {"port", std::to_string((*server)->port())}});
   auto st = (*server)->run();
   jobs.stop();  // a job in progress ends first: a backup is never cut short by a clean stop
+  if (broker) {
+    broker->stop();
+    broker_thread.join();
+  }
   core::log_event(core::LogLevel::kInfo, "server.stopped");
   return st ? 0 : core::exit_code(st.error());
 }

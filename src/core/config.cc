@@ -46,6 +46,15 @@ Apply integer_into(std::int64_t Config::*field, std::int64_t min, std::int64_t m
       };
 }
 
+Apply bool_into(bool Config::*field) {
+  return [field](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<bool>();
+    if (!n.is_boolean() || !v) return "expected true or false";
+    c.*field = *v;
+    return "";
+  };
+}
+
 Apply days_into(std::int64_t Config::*field) {
   return integer_into(field, 1, 3650, "a number of days");
 }
@@ -149,12 +158,7 @@ const std::vector<KeyRule>& rules() {
        }},
       {{"demo.load_on_first_start", "boolean", "true",
         "Load the demo hospital (data/demo) into an empty store when vigied first starts."},
-       [](const toml::node& n, Config& c) -> std::string {
-         auto v = n.value<bool>();
-         if (!n.is_boolean() || !v) return "expected true or false";
-         c.demo_load_on_first_start = *v;
-         return "";
-       }},
+       bool_into(&Config::demo_load_on_first_start)},
       {{"findings.deadline_days_critical", "integer", "15",
         "Days to close a finding of an advisory whose highest CVSS base score is 9.0 or more."},
        days_into(&Config::deadline_days_critical)},
@@ -387,6 +391,71 @@ const std::vector<KeyRule>& rules() {
       {{"export.connect_timeout_seconds", "integer", "15",
         "SSH connection timeout of a push to one strategic PC (1 to 600)."},
        integer_into(&Config::export_connect_timeout_seconds, 1, 600, "a number of seconds")},
+      {{"remote.broker_enabled", "boolean", "true",
+        "Run the remote-service broker in vigied (connectors and engineers' tunnels)."},
+       bool_into(&Config::remote_broker_enabled)},
+      {{"remote.broker_listen", "string", "\"127.0.0.1\"",
+        "IP address the broker listens on; in the DMZ, the address connectors and engineers "
+        "reach (\"0.0.0.0\" for all)."},
+       string_into(&Config::remote_broker_listen)},
+      {{"remote.broker_port", "integer", "8444",
+        "TLS/WebSocket port of the broker; 443 in production (the systemd unit grants "
+        "CAP_NET_BIND_SERVICE); 0 picks a free port (printed at start)."},
+       integer_into(&Config::remote_broker_port, 0, 65535, "a port")},
+      {{"remote.broker_names", "array of strings", "[\"localhost\", \"127.0.0.1\", \"::1\"]",
+        "DNS names and addresses by which connectors and engineers reach the broker: its "
+        "certificate names them all."},
+       [](const toml::node& n, Config& c) -> std::string {
+         const auto* array = n.as_array();
+         if (array == nullptr || array->empty()) return "expected a non-empty array of strings";
+         std::vector<std::string> out;
+         for (const auto& item : *array) {
+           auto v = item.value<std::string>();
+           if (!item.is_string() || !v || v->empty()) return "expected non-empty strings";
+           out.push_back(*v);
+         }
+         c.remote_broker_names = std::move(out);
+         return "";
+       }},
+      {{"remote.ca_dir", "string", "\"remote/ca\"",
+        "Directory of Vigie's own CA (ca.pem, ca.key mode 0600), relative to the home; created "
+        "by `vigie init`. It signs the broker's certificate and the connectors'."},
+       string_into(&Config::remote_ca_dir)},
+      {{"remote.broker_cert", "string", "\"remote/broker.crt\"",
+        "The broker's certificate, relative to the home; issued by the CA at start when "
+        "missing, when remote.broker_names changed or when a third of its life is left."},
+       string_into(&Config::remote_broker_cert)},
+      {{"remote.broker_key", "string", "\"remote/broker.key\"",
+        "The broker's private key, relative to the home (mode 0600)."},
+       string_into(&Config::remote_broker_key)},
+      {{"remote.broker_cert_days", "integer", "365",
+        "Validity of the broker's certificate in days."},
+       days_into(&Config::remote_broker_cert_days)},
+      {{"remote.connector_cert_days", "integer", "90",
+        "Validity of a connector's certificate in days; connectors renew theirs when a third "
+        "is left, without interruption."},
+       days_into(&Config::remote_connector_cert_days)},
+      {{"remote.stream_window", "integer", "1048576",
+        "Bytes a stream may have in flight towards the broker's peers before they acknowledge "
+        "(flow control per stream; 65536 to 16777216)."},
+       integer_into(&Config::remote_stream_window, 65536, 16777216, "a number of bytes")},
+      {{"remote.max_streams", "integer", "256",
+        "Streams at once on one connector's or engineer's connection (1 to 65536)."},
+       integer_into(&Config::remote_max_streams, 1, 65536, "a number of streams")},
+      {{"remote.max_queue_bytes", "integer", "67108864",
+        "Bytes the broker queues for one peer before dropping it as stuck (1 MiB to 1 GiB)."},
+       integer_into(&Config::remote_max_queue_bytes, 1048576, 1073741824, "a number of bytes")},
+      {{"remote.idle_seconds", "integer", "30",
+        "A peer silent this long is gone (pinged after half of it): dead-peer detection."},
+       integer_into(&Config::remote_idle_seconds, 5, 3600, "a number of seconds")},
+      {{"remote.grant_check_seconds", "integer", "5",
+        "How often the broker re-reads grants and revocations: a revoked grant or connector "
+        "is cut within this time."},
+       integer_into(&Config::remote_grant_check_seconds, 1, 300, "a number of seconds")},
+      {{"remote.engineer_bearer_tokens", "boolean", "false",
+        "Accept engineers' bearer credentials (`vigie engineers add`): a stand-in until the "
+        "second factor of the access-control issue; for tests and pilots only."},
+       bool_into(&Config::remote_engineer_bearer_tokens)},
   };
   return kRules;
 }

@@ -589,6 +589,52 @@ CREATE INDEX alerts_untold ON alerts (id)
   WHERE raise_told_at IS NULL OR (cleared_at IS NOT NULL AND clear_told_at IS NULL);
 )sql";
 
+// Remote-service gateway (docs/remote.md): connectors and their certificates, engineers'
+// stand-in credentials, grants. Secrets are kept as SHA-256 hex only.
+constexpr std::string_view kRemoteGateway = R"sql(
+CREATE TABLE remote_connectors (
+  id {pk},
+  name TEXT NOT NULL,
+  name_norm TEXT NOT NULL UNIQUE,
+  zone_id BIGINT NOT NULL REFERENCES zones(id),
+  token_sha256 TEXT UNIQUE,
+  token_expires_at TEXT,
+  enrolled_at TEXT,
+  revoked_at TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE remote_connector_certs (
+  serial TEXT PRIMARY KEY,
+  connector_id BIGINT NOT NULL REFERENCES remote_connectors(id),
+  fingerprint TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX remote_connector_certs_connector ON remote_connector_certs (connector_id);
+CREATE TABLE remote_engineers (
+  id {pk},
+  name TEXT NOT NULL,
+  name_norm TEXT NOT NULL UNIQUE,
+  organisation TEXT NOT NULL,
+  token_sha256 TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  disabled_at TEXT
+);
+CREATE TABLE remote_grants (
+  id {pk},
+  engineer_id BIGINT NOT NULL REFERENCES remote_engineers(id),
+  device_id BIGINT NOT NULL REFERENCES devices(id),
+  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT,
+  revoked_at TEXT
+);
+CREATE INDEX remote_grants_engineer ON remote_grants (engineer_id);
+CREATE INDEX remote_grants_device ON remote_grants (device_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -605,6 +651,8 @@ constexpr Migration kMigrations[] = {
     {8, "notification outbox", kNotifyOutbox},
     {9, "scheduled jobs of vigied", kScheduler},
     {10, "alerts told to the notification outbox", kAlertNotices},
+    {11, "remote-service gateway: connectors, their certificates, engineers, grants",
+     kRemoteGateway},
 };
 
 }  // namespace

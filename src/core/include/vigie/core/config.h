@@ -72,6 +72,22 @@ struct Config {
   std::vector<int> export_schedule_hours = {6, 18};
   std::string export_site;
   std::int64_t export_connect_timeout_seconds = 15;
+  // remote.*: the remote-service broker in vigied (docs/remote.md).
+  bool remote_broker_enabled = true;
+  std::string remote_broker_listen = "127.0.0.1";
+  std::int64_t remote_broker_port = 8444;
+  std::vector<std::string> remote_broker_names = {"localhost", "127.0.0.1", "::1"};
+  std::string remote_ca_dir = "remote/ca";
+  std::string remote_broker_cert = "remote/broker.crt";
+  std::string remote_broker_key = "remote/broker.key";
+  std::int64_t remote_broker_cert_days = 365;
+  std::int64_t remote_connector_cert_days = 90;
+  std::int64_t remote_stream_window = 1048576;
+  std::int64_t remote_max_streams = 256;
+  std::int64_t remote_max_queue_bytes = 67108864;
+  std::int64_t remote_idle_seconds = 30;
+  std::int64_t remote_grant_check_seconds = 5;
+  bool remote_engineer_bearer_tokens = false;
 };
 
 struct ConfigKey {

@@ -1,0 +1,45 @@
+// The broker (in vigied, or alone): terminates TLS for connectors and engineers, serves the
+// connectors' enrollment and certificate renewal, and relays the streams of each granted
+// engineer to a connector of the device's zone (docs/remote.md, docs/remote-protocol.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vigie/core/result.h"
+#include "vigie/store/pool.h"
+
+namespace vigie::remote {
+
+struct BrokerOptions {
+  std::string listen = "0.0.0.0";
+  std::uint16_t port = 443;
+  std::filesystem::path ca_dir;  // the CA of pki.h (ca.pem, ca.key)
+  std::filesystem::path cert;    // the broker's certificate, issued by that CA
+  std::filesystem::path key;
+  std::uint32_t stream_window = 1U << 20;
+  std::size_t max_streams = 256;            // per WebSocket
+  std::size_t max_queue_bytes = 64U << 20;  // per WebSocket, before it is dropped as stuck
+  std::chrono::seconds idle{30};
+  std::chrono::seconds grant_check{5};  // how often live grants and revocations are re-read
+  int connector_cert_days = 90;
+  bool engineer_bearer_tokens = false;  // the stand-in credential (see registry.h)
+  std::size_t workers = 2;              // threads for the store
+};
+
+class Broker {
+ public:
+  static core::Result<std::unique_ptr<Broker>> create(const BrokerOptions& options,
+                                                      store::StorePool& stores);
+  virtual ~Broker() = default;
+  [[nodiscard]] virtual std::uint16_t port() const = 0;
+  // Serves until stop() (from any thread) or SIGINT/SIGTERM when `handle_signals`.
+  virtual core::Status run(bool handle_signals) = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace vigie::remote
