@@ -436,8 +436,8 @@ const std::vector<KeyRule>& rules() {
         "is left, without interruption."},
        days_into(&Config::remote_connector_cert_days)},
       {{"remote.stream_window", "integer", "1048576",
-        "Bytes a stream may have in flight towards the broker's peers before they acknowledge "
-        "(flow control per stream; 65536 to 16777216)."},
+        "The largest receive window a stream's ends may announce, in bytes: bounds what the "
+        "broker holds per stream (65536 to 16777216)."},
        integer_into(&Config::remote_stream_window, 65536, 16777216, "a number of bytes")},
       {{"remote.max_streams", "integer", "256",
         "Streams at once on one connector's or engineer's connection (1 to 65536)."},

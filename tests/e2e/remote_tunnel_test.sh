@@ -2,7 +2,7 @@
 # The remote-service tunnel end to end, with the real programs on loopback: vigied's broker
 # (TLS, CA made by `vigie init`), a connector enrolled with its one-time code, an engineer's
 # `vigie connect`, a real TCP echo server and a VNC-like banner as the device's service.
-# Then the failures: a port not granted, a zone without connector, a grant revoked mid-stream,
+# Its certificate is rotated while it runs. Then the failures: a port not granted, a zone without connector, a grant revoked mid-stream,
 # the connector killed mid-stream, the broker restarted (the connector comes back by itself),
 # a device that never reads (the broker's memory stays bounded), a rogue broker asking the
 # connector for a host:port it never granted, 1,000 connectors at once, the path through a
@@ -75,9 +75,18 @@ if "$bin/vigie-connector" enroll --dir "$work/again" --broker "$broker" --code "
 fi
 "$bin/vigie" connectors list | grep -q "irm-1 .*enrolled" || fail "irm-1 not listed as enrolled"
 
+# Rotation: renewing a year before expiry makes the 90-day certificate due at once. The new
+# key and certificate replace the old in one file; the old certificate stays valid.
+serial_before=$(openssl x509 -in "$work/c1/identity.pem" -noout -serial)
+echo "renew_before_seconds = 31536000" >>"$work/c1/connector.toml"
 background "$bin/vigie-connector" run --dir "$work/c1" 2>"$work/c1.err"
 c1=${pids[-1]}
 wait_for "$work/err" "peer_connected peer=connector" 20
+wait_for "$work/c1.err" "connector.renewed" 20
+[ "$(openssl x509 -in "$work/c1/identity.pem" -noout -serial)" != "$serial_before" ] \
+  || fail "the certificate was not rotated"
+openssl verify -CAfile "$ca" "$work/c1/identity.pem" >/dev/null || fail "rotated certificate"
+[ "$(stat -c %a "$work/c1/identity.pem")" = 600 ] || fail "rotated identity.pem is not 0600"
 
 # --- engineer, grants, tunnel -------------------------------------------------------------------
 "$bin/vigie" engineers add alice --org Siemens >"$work/eng.out" 2>/dev/null
@@ -229,6 +238,7 @@ grep -q "CONNECT" "$work/tinyproxy.log" || fail "the proxy saw no CONNECT"
 # --- the record -------------------------------------------------------------------------------
 "$bin/vigie" audit verify >/dev/null || fail "audit chain broken"
 for action in remote.connector.add remote.connector.enroll remote.connector.connect \
+  remote.connector.rotate \
   remote.connector.revoke remote.connector.refused remote.engineer.add remote.grant.add \
   remote.grant.revoke remote.stream.open remote.stream.close remote.stream.refused; do
   n=$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM audit_log WHERE action='$action'")
