@@ -62,6 +62,7 @@ struct Route {
   std::uint32_t engineer_id = 0;
   std::uint32_t connector_id = 0;
   std::int64_t grant = 0;
+  std::uint64_t grant_epoch = 0;  // the connector's grant_epoch when the route was opened
   std::string device;
   std::uint16_t port = 0;
   std::int64_t credit_to_connector = 0;  // what the connector's window lets the engineer send
@@ -90,7 +91,15 @@ struct Peer : std::enable_shared_from_this<Peer> {
   std::string address;
   std::unordered_map<std::uint32_t, std::shared_ptr<Route>> routes;  // by this side's id
   std::uint32_t next_id = 1;  // connectors: ids the broker gives the streams it opens
-  std::unordered_set<std::int64_t> grants_sent;
+  // The grants pushed to a connector, as pushed; `epoch` orders them against store snapshots.
+  struct SentGrant {
+    std::string host;
+    int port = 0;
+    std::string expires_at;
+    std::uint64_t epoch = 0;
+  };
+  std::unordered_map<std::int64_t, SentGrant> grants_sent;
+  std::uint64_t grant_epoch = 0;  // bumped by each OPEN that pushes or uses a grant
 };
 
 std::string peer_label(const Peer& p) {
@@ -202,7 +211,8 @@ class BrokerImpl final : public Broker {
       ErrorCodeB ignored;
       acceptor_.close(ignored);
       stopping_ = true;
-      for (const auto& p : peers_) close_peer(p, "the broker is stopping");
+      auto peers = peers_;  // close_peer() erases from peers_
+      for (const auto& p : peers) close_peer(p, "the broker is stopping");
       io_.stop();
     });
   }
@@ -695,19 +705,29 @@ class BrokerImpl final : public Broker {
       co_return;
     }
     route->grant = grant->id;
+    route->grant_epoch = ++connector->grant_epoch;
     route->connector = connector;
     route->connector_id = connector->next_id++;
     connector->routes.emplace(route->connector_id, route);
+    self->push_grant(connector, *grant, route->grant_epoch);
     std::string out;
-    if (connector->grants_sent.insert(grant->id).second) {
-      encode_grant(out, static_cast<std::uint64_t>(grant->id), grant->host,
-                   static_cast<std::uint16_t>(grant->port), expiry_seconds(grant->expires_at));
-      self->send(connector, to_message(out));
-      out.clear();
-    }
     encode_open(out, route->connector_id, grant->host, route->port,
                 static_cast<std::uint32_t>(route->credit_to_engineer));
     self->send(connector, to_message(out));
+  }
+
+  // Sends GRANT unless the connector has it as it is now (a device's new address is sent again).
+  void push_grant(const std::shared_ptr<Peer>& connector, const Grant& g, std::uint64_t epoch) {
+    auto& sent = connector->grants_sent[g.id];
+    sent.epoch = std::max(sent.epoch, epoch);
+    if (sent.host == g.host && sent.port == g.port && sent.expires_at == g.expires_at) return;
+    sent.host = g.host;
+    sent.port = g.port;
+    sent.expires_at = g.expires_at;
+    std::string out;
+    encode_grant(out, static_cast<std::uint64_t>(g.id), g.host, static_cast<std::uint16_t>(g.port),
+                 expiry_seconds(g.expires_at));
+    send(connector, to_message(out));
   }
 
   static std::uint64_t expiry_seconds(const std::string& at) {
@@ -726,45 +746,46 @@ class BrokerImpl final : public Broker {
   };
 
   asio::awaitable<void> push_grants(std::shared_ptr<Peer> connector) {
+    // A grant an OPEN pushes while the store is read is newer than the snapshot: kept.
+    std::uint64_t epoch = connector->grant_epoch;
     auto work = [zone = connector->zone, serial = connector->serial](store::Store& s) {
+      auto who = connector_for_serial(s, serial);
+      // Only "not found" revokes; a store that fails keeps the connector for this round.
       return ZoneState{grants_of_zone(s, zone, core::format_utc(core::utc_now())),
-                       connector_for_serial(s, serial).has_value()};
+                       who || who.error().code != ErrorCode::kNotFound};
     };
     auto state = co_await with_store(workers_, stores_, std::move(work));
-    apply(connector, state);
+    apply(connector, state, epoch);
   }
 
-  // Brings a connector in line with the store: revoked connectors are dropped, new grants
-  // pushed, vanished ones revoked and their streams ended.
-  void apply(const std::shared_ptr<Peer>& connector, const ZoneState& state) {
-    if (connector->closed || !state.grants) return;
+  // Brings a connector in line with the store: revoked connectors are dropped, new or changed
+  // grants pushed, vanished ones revoked and their streams ended (all but those newer than the
+  // snapshot, epoch).
+  void apply(const std::shared_ptr<Peer>& connector, const ZoneState& state, std::uint64_t epoch) {
+    if (connector->closed) return;
     if (!state.connector_valid) {
       close_peer(connector, "its certificate or the connector was revoked");
       return;
     }
+    if (!state.grants) return;
     std::unordered_set<std::int64_t> live;
     for (const Grant& g : *state.grants) {
       live.insert(g.id);
-      if (connector->grants_sent.insert(g.id).second) {
-        std::string out;
-        encode_grant(out, static_cast<std::uint64_t>(g.id), g.host,
-                     static_cast<std::uint16_t>(g.port), expiry_seconds(g.expires_at));
-        send(connector, to_message(out));
-      }
+      push_grant(connector, g, 0);
     }
     for (auto it = connector->grants_sent.begin(); it != connector->grants_sent.end();) {
-      if (live.contains(*it)) {
+      if (live.contains(it->first) || it->second.epoch > epoch) {
         ++it;
         continue;
       }
       std::string out;
-      encode_revoke(out, static_cast<std::uint64_t>(*it));
+      encode_revoke(out, static_cast<std::uint64_t>(it->first));
       send(connector, to_message(out));
       it = connector->grants_sent.erase(it);
     }
     auto routes = connector->routes;
     for (const auto& [id, route] : routes) {
-      if (route->grant != 0 && !live.contains(route->grant)) {
+      if (route->grant != 0 && route->grant_epoch <= epoch && !live.contains(route->grant)) {
         finish(route, CloseCode::kEnded, "the grant was revoked or expired");
       }
     }

@@ -340,8 +340,9 @@ asio::awaitable<void> Mux::accept_open(std::shared_ptr<Mux> self, std::uint32_t 
     asio::steady_timer deadline(ex, self->limits_.connect);
     deadline.async_wait([s](const ErrorCodeB& e) {
       if (!e && !s->open_ok) {
+        // Closed, not cancelled: a connect over several addresses stops only on a closed socket.
         ErrorCodeB ignored;
-        s->sock.cancel(ignored);
+        s->sock.close(ignored);
       }
     });
     co_await asio::async_connect(s->sock, endpoints, redirect(ec));

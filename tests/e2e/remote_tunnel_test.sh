@@ -210,13 +210,13 @@ Listen 127.0.0.1
 Timeout 60
 Allow 127.0.0.1
 BasicAuth hospital s3cret
-ConnectPort $broker_port
 LogLevel Info
 LogFile "$work/tinyproxy.log"
 PidFile "$work/tinyproxy.pid"
 EOF
 background tinyproxy -d -c "$work/tinyproxy.conf" 2>"$work/tinyproxy.err"
-for _ in $(seq 1 50); do (echo >"/dev/tcp/127.0.0.1/$proxy_port") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 200); do (echo >"/dev/tcp/127.0.0.1/$proxy_port") 2>/dev/null && break; sleep 0.1; done
+(echo >"/dev/tcp/127.0.0.1/$proxy_port") 2>/dev/null || fail "tinyproxy did not start"
 "$bin/vigie" connectors add irm-2 --zone Imagerie >"$work/add2.out"
 code2=$(sed -n 3p "$work/add2.out" | tr -d ' ')
 if "$bin/vigie-connector" enroll --dir "$work/c2" --broker "$broker" --code "$code2" \
