@@ -39,7 +39,9 @@ vigie::core::Result<std::unique_ptr<vigie::remote::Broker>> start_broker(
   o.key = ctx.home / c.remote_broker_key;
   o.stream_window = static_cast<std::uint32_t>(c.remote_stream_window);
   o.max_streams = static_cast<std::size_t>(c.remote_max_streams);
-  o.max_queue_bytes = static_cast<std::size_t>(c.remote_max_queue_bytes);
+  o.max_queue_bytes = c.remote_max_queue_bytes > 0
+                          ? static_cast<std::size_t>(c.remote_max_queue_bytes)
+                          : o.max_streams * o.stream_window + (std::size_t{1} << 20);
   o.idle = std::chrono::seconds(c.remote_idle_seconds);
   o.grant_check = std::chrono::seconds(c.remote_grant_check_seconds);
   o.connector_cert_days = static_cast<int>(c.remote_connector_cert_days);

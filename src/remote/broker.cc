@@ -798,13 +798,41 @@ class BrokerImpl final : public Broker {
       ErrorCodeB ec;
       co_await timer.async_wait(redirect(ec));
       if (self->stopping_) co_return;
-      std::vector<std::shared_ptr<Peer>> connectors;
+      // Two queries per round, whatever the number of connectors: every live grant and every
+      // revoked serial; each connector then gets its zone's share.
+      std::vector<std::pair<std::shared_ptr<Peer>, std::uint64_t>> connectors;
       for (const auto& p : self->peers_) {
-        if (p->kind == Peer::Kind::kConnector) connectors.push_back(p);
+        if (p->kind == Peer::Kind::kConnector) connectors.emplace_back(p, p->grant_epoch);
       }
-      for (const auto& c : connectors) co_await self->push_grants(c);
+      if (connectors.empty()) continue;
+      auto work = [](store::Store& s) {
+        return SweepState{live_grants(s, now_utc()), revoked_serials(s)};
+      };
+      auto state = co_await with_store(self->workers_, self->stores_, std::move(work));
+      if (!state.grants || !state.revoked) {
+        core::log_event(
+            LogLevel::kWarn, "broker.grant_check_failed",
+            {{"reason",
+              (!state.grants ? state.grants.error() : state.revoked.error()).to_string()}});
+        continue;
+      }
+      std::unordered_map<std::int64_t, std::vector<Grant>> by_zone;
+      for (const Grant& g : *state.grants) by_zone[g.zone_id].push_back(g);
+      std::unordered_set<std::string> revoked(state.revoked->begin(), state.revoked->end());
+      for (const auto& [c, epoch] : connectors) {
+        auto it = by_zone.find(c->zone);
+        ZoneState zone{it == by_zone.end() ? std::vector<Grant>{} : it->second,
+                       !revoked.contains(c->serial)};
+        self->apply(c, zone, epoch);
+      }
     }
   }
+
+  struct SweepState {
+    core::Result<std::vector<Grant>> grants;
+    core::Result<std::vector<std::string>> revoked;
+  };
+  static std::string now_utc() { return core::format_utc(core::utc_now()); }
 
   // Queues an audit entry; one worker writes the queue in batches (see audit_events()).
   void audit(const Actor& who, std::string_view action, std::string object,

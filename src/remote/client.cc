@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "vigie/core/log.h"
 #include "vigie/core/tls.h"
 #include "wire_internal.h"
 
 namespace vigie::remote::detail {
+
+// Frames the engineer's client or a connector queues before its sockets wait for the link.
+constexpr std::size_t kHighWaterFrames = 64;
 
 using core::ErrorCode;
 using core::fail;
@@ -27,6 +31,9 @@ void configure(WsStream& ws, const Limits& limits, bool server) {
   t.idle_timeout = limits.idle;
   t.keep_alive_pings = true;
   ws.set_option(t);
+  // A client masks each frame through this buffer: at Beast's default 4 KiB a 64 KiB frame
+  // became 16 TLS records and as many system calls.
+  ws.write_buffer_bytes(kMaxDataPayload + kHeaderSize + 16);
   if (server) {
     ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
       res.set(http::field::server, "vigied");
@@ -55,6 +62,7 @@ asio::awaitable<void> Outbox::run(WsStream& ws) {
     Message m = std::move(queue_.front());
     queue_.pop_front();
     bytes_ -= m.size();
+    if (bytes_ <= high_water_) room_.notify();
     ErrorCodeB ec;
     co_await ws.async_write(m.data(), redirect(ec));
     if (ec) {
@@ -92,15 +100,16 @@ struct Mux::Stream {
 Mux::Mux(WsStream ws, Limits limits, Admit admit)
     : ws_(std::move(ws)), limits_(limits), admit_(std::move(admit)), outbox_(ws_.get_executor()) {
   configure(ws_, limits_, false);
+  outbox_.set_high_water(kHighWaterFrames * kMaxDataPayload);
 }
 
 Mux::~Mux() = default;
 
 void Mux::send(Message m) {
   if (closed_) return;
-  // The queue is bounded by the streams' windows; beyond the hard limit the broker is not
-  // reading: give up the connection rather than grow.
-  if (!outbox_.push(std::move(m), limits_.max_queue)) close();
+  // Bounded without a limit here: socket reads wait for room (pump_out), and what remains are
+  // small control frames.
+  outbox_.push(std::move(m), std::numeric_limits<std::size_t>::max());
 }
 
 void Mux::send_close(std::uint32_t id, CloseCode code, std::string_view reason) {
@@ -236,6 +245,7 @@ void Mux::finish_if_done(const std::shared_ptr<Stream>& s) {
 asio::awaitable<void> Mux::pump_out(std::shared_ptr<Mux> self, std::shared_ptr<Stream> s) {
   while (!s->closed) {
     while (s->credit <= 0 && !s->closed) co_await s->credit_signal.wait();
+    co_await self->outbox_.wait_room();
     if (s->closed) break;
     std::size_t n =
         std::min<std::size_t>(static_cast<std::size_t>(s->credit), self->limits_.max_frame);

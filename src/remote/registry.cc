@@ -229,6 +229,17 @@ Result<ConnectorIdentity> connector_for_serial(store::Store& store, std::string_
   return ConnectorIdentity{(*row)->integer(0), (*row)->text(1), (*row)->integer(2)};
 }
 
+Result<std::vector<std::string>> revoked_serials(store::Store& store) {
+  auto rows = store.query(
+      "SELECT k.serial FROM remote_connector_certs k JOIN remote_connectors c ON c.id = "
+      "k.connector_id WHERE k.revoked_at IS NOT NULL OR c.revoked_at IS NOT NULL");
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (const Row& r : *rows) out.push_back(r.text(0));
+  return out;
+}
+
 Status revoke_connector(store::Store& store, std::string_view name, const Actor& actor) {
   auto tx = store::Transaction::begin(store);
   if (!tx) return tl::unexpected(tx.error());

@@ -75,7 +75,7 @@ struct Limits {
 // Writes the frames queued for one WebSocket, in order, one at a time. Owned by a peer.
 class Outbox {
  public:
-  explicit Outbox(const asio::any_io_executor& ex) : signal_(ex) {}
+  explicit Outbox(const asio::any_io_executor& ex) : signal_(ex), room_(ex) {}
   // False when the queue is over `max`: the caller drops the peer (it does not read).
   bool push(Message m, std::size_t max) {
     bytes_ += m.size();
@@ -86,16 +86,26 @@ class Outbox {
   void close() {
     closed_ = true;
     signal_.notify();
+    room_.notify();
   }
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
+  // Producers that can wait (the sockets read by the engineer's client and the connector) wait
+  // here while more than `high_water` bytes are queued: their own queue stays small however
+  // many streams run, while each stream's window still bounds what it has in flight.
+  void set_high_water(std::size_t bytes) { high_water_ = bytes; }
+  asio::awaitable<void> wait_room() {
+    while (bytes_ > high_water_ && !closed_) co_await room_.wait();
+  }
   // Runs until close() or a write error.
   asio::awaitable<void> run(WsStream& ws);
 
  private:
   std::deque<Message> queue_;
   std::size_t bytes_ = 0;
+  std::size_t high_water_ = static_cast<std::size_t>(-1);
   bool closed_ = false;
   Signal signal_;
+  Signal room_;
 };
 
 // The engineer's client and the connector: one WebSocket to the broker carrying many streams,

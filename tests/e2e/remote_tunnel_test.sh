@@ -140,6 +140,8 @@ sent=$(head -1 "$work/push.out")
 # The device reads nothing: the bytes in flight are bounded by the windows and socket buffers.
 [ "$sent" -lt 20000000 ] || fail "a device that reads nothing absorbed $sent bytes"
 [ $((rss_after - rss_before)) -lt 65536 ] || fail "broker RSS grew by $((rss_after - rss_before)) KiB"
+# The stalled stream shares the connector's WebSocket with the others: they still flow.
+$peers roundtrip 127.0.0.1 "$local_echo" 2000000 >/dev/null || fail "a stalled stream stalled another"
 "$bin/vigie" grants revoke "$grant" >/dev/null
 for _ in $(seq 1 50); do
   [ "$(sqlite3 "$home/vigie.db" "SELECT COUNT(*) FROM audit_log WHERE action='remote.stream.close' AND details LIKE '%revoked or expired%'")" -ge 1 ] && break

@@ -84,7 +84,7 @@ struct Config {
   std::int64_t remote_connector_cert_days = 90;
   std::int64_t remote_stream_window = 1048576;
   std::int64_t remote_max_streams = 256;
-  std::int64_t remote_max_queue_bytes = 67108864;
+  std::int64_t remote_max_queue_bytes = 0;
   std::int64_t remote_idle_seconds = 30;
   std::int64_t remote_grant_check_seconds = 5;
   bool remote_engineer_bearer_tokens = false;

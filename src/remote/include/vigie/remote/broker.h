@@ -22,8 +22,8 @@ struct BrokerOptions {
   std::filesystem::path cert;    // the broker's certificate, issued by that CA
   std::filesystem::path key;
   std::uint32_t stream_window = 1U << 20;
-  std::size_t max_streams = 256;            // per WebSocket
-  std::size_t max_queue_bytes = 64U << 20;  // per WebSocket, before it is dropped as stuck
+  std::size_t max_streams = 256;             // per WebSocket
+  std::size_t max_queue_bytes = 257U << 20;  // per WebSocket, before it is dropped as stuck
   std::chrono::seconds idle{30};
   std::chrono::seconds grant_check{5};  // how often live grants and revocations are re-read
   int connector_cert_days = 90;

@@ -65,6 +65,10 @@ Status record_rotation(store::Store& store, std::int64_t connector_id, const Cer
 // certificate and connector unrevoked. kNotFound otherwise.
 Result<ConnectorIdentity> connector_for_serial(store::Store& store, std::string_view serial);
 
+// The serials of every revoked certificate, or certificate of a revoked connector (the
+// broker's periodic check of the connectors it serves, in one query).
+Result<std::vector<std::string>> revoked_serials(store::Store& store);
+
 // Revokes the connector and every certificate it holds.
 Status revoke_connector(store::Store& store, std::string_view name, const Actor& actor);
 
