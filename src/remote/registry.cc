@@ -178,18 +178,16 @@ Result<ConnectorIdentity> redeem_enrollment(store::Store& store, std::string_vie
                                             const CertInfo& cert, const Actor& actor) {
   auto tx = store::Transaction::begin(store);
   if (!tx) return tl::unexpected(tx.error());
-  auto row = one_row(store,
-                     "SELECT id, name, zone_id FROM remote_connectors WHERE token_sha256 = ? AND "
-                     "token_expires_at > ? AND enrolled_at IS NULL AND revoked_at IS NULL",
-                     {core::sha256_hex(token), actor.at});
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) {
+  // Checked again inside the transaction: two enrollments racing on one token, one wins.
+  auto found = peek_enrollment(store, token, actor.at);
+  if (!found) {
+    if (found.error().code != ErrorCode::kNotFound) return tl::unexpected(found.error());
     // Audited without the token: repeated failures show an attempt to guess.
     VIGIE_TRY(audit_in(store, actor, "remote.connector.enroll_refused", "connector:?", {}));
     VIGIE_TRY(tx->commit());
-    return fail(ErrorCode::kNotFound, "the enrollment token is invalid, used or expired");
+    return tl::unexpected(found.error());
   }
-  ConnectorIdentity who{(*row)->integer(0), (*row)->text(1), (*row)->integer(2)};
+  const ConnectorIdentity& who = *found;
   VIGIE_TRY(store.execute(
       "UPDATE remote_connectors SET token_sha256 = NULL, token_expires_at = NULL, enrolled_at = ? "
       "WHERE id = ?",
@@ -428,14 +426,9 @@ Result<Grant> find_grant(store::Store& store, std::int64_t engineer_id, std::str
 
 Status audit_event(store::Store& store, const Actor& actor, std::string_view action,
                    std::string_view object, std::string_view details_json) {
-  auto tx = store::Transaction::begin(store);
-  if (!tx) return tl::unexpected(tx.error());
-  auto id = audit::append(store,
-                          {actor.name, std::string(action), std::string(object), actor.origin,
-                           std::string(details_json)},
-                          actor.at);
-  if (!id) return tl::unexpected(id.error());
-  return tx->commit();
+  const AuditRecord record{actor, std::string(action), std::string(object),
+                           std::string(details_json)};
+  return audit_events(store, std::span<const AuditRecord>(&record, 1));
 }
 
 Status audit_events(store::Store& store, std::span<const AuditRecord> records) {

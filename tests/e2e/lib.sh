@@ -25,7 +25,7 @@ fail_with_logs() {
   for f in "$work"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
   exit 1
 }
-pids=()
+[ -n "${pids+set}" ] || pids=()  # a script that started processes before sourcing keeps them
 background() { "$@" & pids+=($!); }
 wait_for() {
   for _ in $(seq 1 $(($3 * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
