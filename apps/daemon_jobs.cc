@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "vigie/audit/checkpoint.h"
 #include "vigie/core/log.h"
 #include "vigie/notify/settings.h"
 #include "vigie/resilience/alert_notices.h"
@@ -171,6 +172,16 @@ core::Result<std::vector<Job>> daemon_jobs(const core::Config& config,
     }
   }
   jobs.push_back(job(c, "export", std::chrono::minutes(15), dr_export));
+  jobs.push_back(job(
+      c, "audit.checkpoint", std::chrono::minutes(config.audit_checkpoint_minutes),
+      [](const Context& ctx, store::Store& store) -> Status {
+        auto key = audit::load_or_create_key(ctx.home / ctx.config.audit_checkpoint_key);
+        if (!key) return tl::unexpected(key.error());
+        auto written = audit::write_checkpoint(store, ctx.home / ctx.config.audit_checkpoint_file,
+                                               *key, core::format_utc(ctx.clock.now()));
+        if (!written) return tl::unexpected(written.error());
+        return {};
+      }));
   jobs.push_back(job(c, "alerts", std::chrono::minutes(15), alerts));
   if (c->notify.smtp || c->notify.syslog) {
     auto channels = std::make_shared<notify::ConfiguredChannels>(c->notify, clock);

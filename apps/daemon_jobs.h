@@ -8,6 +8,7 @@
 //                        exist), pushed to the strategic PCs;
 //   alerts               every 15 min: backup, export and offline-sync alerts raised and
 //                        cleared, then told once through the outbox (a digest);
+//   audit.checkpoint     every audit.checkpoint_minutes: the audit log's signed checkpoint;
 //   notify               every minute: the notices due, delivered (when e-mail or syslog is on).
 // A job that fails raises "scheduler.job_failed" for itself (told at once, cleared by its next
 // success).

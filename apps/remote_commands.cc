@@ -41,13 +41,6 @@ RemoteCommands::RemoteCommands(CLI::App& app) {
       connectors->add_subcommand("token", "A new enrollment code for a connector not yet enrolled");
   connectors_token_->add_option("NAME", name_, "Connector name")->required();
 
-  auto* engineers = app.add_subcommand("engineers", "Vendors' service engineers");
-  engineers->require_subcommand(1);
-  engineers_add_ = engineers->add_subcommand(
-      "add", "Add an engineer; prints a bearer credential (stand-in for the second factor)");
-  engineers_add_->add_option("NAME", name_, "Engineer's unique name")->required();
-  engineers_add_->add_option("--org", organisation_, "Vendor organisation")->required();
-
   auto* grants = app.add_subcommand("grants", "What engineers may reach through the gateway");
   grants->require_subcommand(1);
   grants_add_ = grants->add_subcommand("add", "Grant an engineer one port of one device");
@@ -100,19 +93,6 @@ std::optional<int> RemoteCommands::run(AppContext& ctx) const {
     std::cout << fmt::format("enrollment code (valid until {}, shown once):\n  {}\n",
                              renewed->expires_at,
                              remote::enrollment_code(renewed->token, fp->fingerprint));
-    return 0;
-  }
-  if (engineers_add_->parsed()) {
-    auto added = remote::add_engineer(*ctx.store, name_, organisation_, cli_actor());
-    if (!added) return fail_with(added.error());
-    std::cout << fmt::format(
-        "engineer '{}' ({}) added, id {}\ncredential (shown once; give it over a separate "
-        "channel):\n  {}\n",
-        added->first.name, added->first.organisation, added->first.id, added->second);
-    if (!ctx.config.remote_engineer_bearer_tokens) {
-      std::cerr << "vigie: note: the broker accepts it only with "
-                   "remote.engineer_bearer_tokens = true\n";
-    }
     return 0;
   }
   if (grants_add_->parsed()) {
@@ -207,15 +187,12 @@ int RemoteCommands::connectors_list(AppContext& ctx) const {
 }
 
 int RemoteCommands::connect() const {
-  auto credential = core::read_file(credential_file_);
+  auto credential = remote::read_credential(credential_file_);
   if (!credential) return fail_with(credential.error());
   remote::EngineerOptions o;
   o.broker = broker_;
   o.ca_file = ca_file_;
-  // The file's line ends are not part of the credential.
-  std::string_view text = *credential;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  o.credential = std::string(core::trim(text));
+  o.credential = std::move(*credential);
   o.proxy = proxy_;
   o.local = local_;
   if (list_) {

@@ -1,6 +1,7 @@
-// The remote-service gateway on the command line: `vigie connectors` (add prints the one-time
-// enrollment code, list, revoke, token), `vigie engineers add` (the stand-in credential),
-// `vigie grants` (add, list, revoke) and `vigie connect` (the engineer's tunnel).
+// The remote-service gateway's transport on the command line: `vigie connectors` (add prints
+// the one-time enrollment code, list, revoke, token), `vigie grants` (by hand: add, list,
+// revoke) and `vigie connect` (the engineer's tunnel). Who may connect: access_commands.h;
+// sessions: session_commands.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -30,7 +31,6 @@ class RemoteCommands {
   CLI::App* connectors_list_ = nullptr;
   CLI::App* connectors_revoke_ = nullptr;
   CLI::App* connectors_token_ = nullptr;
-  CLI::App* engineers_add_ = nullptr;
   CLI::App* grants_add_ = nullptr;
   CLI::App* grants_list_ = nullptr;
   CLI::App* grants_revoke_ = nullptr;
@@ -38,7 +38,6 @@ class RemoteCommands {
 
   std::string name_;
   std::string zone_;
-  std::string organisation_;
   std::string engineer_;
   std::int64_t device_ = 0;
   int port_ = 0;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "access_commands.h"
 #include "advisory_commands.h"
 #include "app_context.h"
 #include "audit_commands.h"
@@ -23,6 +24,7 @@
 #include "policy_commands.h"
 #include "profile_commands.h"
 #include "remote_commands.h"
+#include "session_commands.h"
 #include "vigie/advisory/findings.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/home.h"
@@ -327,6 +329,8 @@ int main(int argc, char** argv) {
   apps::ExportCommands export_commands(app);
   apps::OfflineCommands offline_commands(app);
   apps::RemoteCommands remote_commands(app);
+  apps::AccessCommands access_commands(app);
+  apps::SessionCommands session_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -342,6 +346,7 @@ int main(int argc, char** argv) {
   if (auto rc = export_commands.run_without_home()) return *rc;
   if (auto rc = offline_commands.run_without_store(home)) return *rc;
   if (auto rc = remote_commands.run_without_home()) return *rc;
+  if (auto rc = session_commands.run_without_home()) return *rc;
   auto ctx = apps::open_home(home);
   if (!ctx) return report(ctx.error());
   if (auto rc = advisory_commands.run(*ctx)) return *rc;
@@ -356,6 +361,8 @@ int main(int argc, char** argv) {
   if (auto rc = export_commands.run(*ctx)) return *rc;
   if (auto rc = offline_commands.run(*ctx)) return *rc;
   if (auto rc = remote_commands.run(*ctx)) return *rc;
+  if (auto rc = access_commands.run(*ctx)) return *rc;
+  if (auto rc = session_commands.run(*ctx)) return *rc;
   if (import->parsed()) return cmd_import(*ctx, import_args);
   if (list->parsed()) return cmd_list(*ctx, filter, list_json);
   if (show->parsed()) return cmd_show(*ctx, show_id, show_json);

@@ -10,10 +10,14 @@
 
 #include "app_context.h"
 #include "daemon_jobs.h"
+#include "remote_settings.h"
 #include "vigie/api/server.h"
 #include "vigie/api/tls_identity.h"
 #include "vigie/core/log.h"
 #include "vigie/core/time.h"
+#include "vigie/notify/settings.h"
+#include "vigie/phi/key.h"
+#include "vigie/phi/outbound.h"
 #include "vigie/remote/broker.h"
 #include "vigie/remote/pki.h"
 #include "vigie/scheduler/scheduler.h"
@@ -46,6 +50,31 @@ vigie::core::Result<std::unique_ptr<vigie::remote::Broker>> start_broker(
   o.grant_check = std::chrono::seconds(c.remote_grant_check_seconds);
   o.connector_cert_days = static_cast<int>(c.remote_connector_cert_days);
   o.engineer_bearer_tokens = c.remote_engineer_bearer_tokens;
+  o.session_check = std::chrono::milliseconds(c.remote_session_check_ms);
+  auto sessions = apps::session_policy(c);
+  if (!sessions) return tl::unexpected(sessions.error());
+  o.sessions = std::move(*sessions);
+  o.logins = apps::login_policy(c);
+  o.transfers = apps::transfer_area(c, ctx.home);
+  auto phi_key = phi::load_or_create_key(ctx.home);
+  if (!phi_key) return tl::unexpected(phi_key.error());
+  o.phi_filter = std::make_shared<const phi::OutboundFilter>(*phi_key, phi::FilterConfig{});
+  auto notify_settings = notify::Settings::from(c, ctx.home);
+  if (!notify_settings) return tl::unexpected(notify_settings.error());
+  if (notify_settings->smtp || notify_settings->syslog) {
+    static const core::SystemClock kNoticeClock;
+    auto channels = std::make_shared<notify::ConfiguredChannels>(*notify_settings, kNoticeClock);
+    auto notice_store = store::Store::open(store::resolve_url(c.store_url, ctx.home));
+    if (!notice_store) return tl::unexpected(notice_store.error());
+    std::shared_ptr<store::Store> connection(std::move(*notice_store));
+    o.deliver_notices = [channels, connection, retry = notify_settings->retry] {
+      auto report = notify::deliver_pending(*connection, channels->view(), core::utc_now(), retry);
+      if (!report) {
+        core::log_event(core::LogLevel::kWarn, "broker.notices_failed",
+                        {{"reason", report.error().to_string()}});
+      }
+    };
+  }
   VIGIE_TRY(remote::ensure_ca(o.ca_dir));
   VIGIE_TRY(remote::ensure_server_cert(o.ca_dir, o.cert, o.key, c.remote_broker_names,
                                        static_cast<int>(c.remote_broker_cert_days)));

@@ -59,20 +59,6 @@ Comparator take_comparator(std::string_view& s) {
   return Comparator::kEq;
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // Sorts constraints by version and checks that bounds alternate (vers normal form).
 Result<VersionRange> normalise(VersionRange range, std::string_view source) {
   if (range.constraints.size() == 1 && range.constraints[0].comparator == Comparator::kAny) {
@@ -243,7 +229,7 @@ Result<VersionRange> parse_vers(std::string_view text) {
       continue;
     }
     Comparator op = take_comparator(item);
-    std::string version = percent_decode(item);
+    std::string version = core::percent_decode(item);
     if (version.empty()) {
       return fail(ErrorCode::kInvalidInput, fmt::format("constraint {} has no version", index),
                   source);

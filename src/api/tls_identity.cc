@@ -1,6 +1,7 @@
 #include "vigie/api/tls_identity.h"
 
 #include "vigie/core/file.h"
+#include "vigie/core/openssl_ptr.h"
 
 #include <fmt/format.h>
 #include <openssl/bn.h>
@@ -21,12 +22,7 @@ using core::ErrorCode;
 using core::fail;
 
 template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using Deleter = core::OpenSslFree<Free>;
 using PKeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;

@@ -3,20 +3,26 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <charconv>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "vigie/core/ids.h"
+#include "vigie/core/openssl_ptr.h"
+#include "vigie/core/text.h"
+#include "vigie/core/time.h"
 
 #include <fmt/format.h>
 
 namespace vigie::audit {
 namespace {
 
-struct DigestDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
 void add_field(EVP_MD_CTX* ctx, std::string_view field) {
-  const std::string length = fmt::format("{}:", field.size());
-  EVP_DigestUpdate(ctx, length.data(), length.size());
+  std::array<char, 24> length{};
+  auto [end, ec] = std::to_chars(length.data(), length.data() + length.size() - 1, field.size());
+  *end++ = ':';
+  EVP_DigestUpdate(ctx, length.data(), static_cast<size_t>(end - length.data()));
   EVP_DigestUpdate(ctx, field.data(), field.size());
 }
 
@@ -24,24 +30,24 @@ void add_field(EVP_MD_CTX* ctx, std::string_view field) {
 
 std::string entry_hash(std::string_view prev_hash, std::int64_t id, std::string_view at,
                        const Entry& entry) {
-  std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  add_field(ctx.get(), prev_hash);
-  add_field(ctx.get(), std::to_string(id));
-  add_field(ctx.get(), at);
-  add_field(ctx.get(), entry.actor);
-  add_field(ctx.get(), entry.action);
-  add_field(ctx.get(), entry.object);
-  add_field(ctx.get(), entry.origin);
-  add_field(ctx.get(), entry.details);
+  // One context per thread, reset for each entry: verification hashes millions of them.
+  thread_local const core::OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free> kContext(EVP_MD_CTX_new());
+  EVP_MD_CTX* ctx = kContext.get();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  add_field(ctx, prev_hash);
+  std::array<char, 24> id_text{};
+  auto [id_end, ec] = std::to_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  add_field(ctx, std::string_view(id_text.data(), static_cast<size_t>(id_end - id_text.data())));
+  add_field(ctx, at);
+  add_field(ctx, entry.actor);
+  add_field(ctx, entry.action);
+  add_field(ctx, entry.object);
+  add_field(ctx, entry.origin);
+  add_field(ctx, entry.details);
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest.data(), &length);
-  std::string hex;
-  hex.reserve(static_cast<size_t>(length) * 2);
-  for (unsigned i = 0; i < length; ++i)
-    fmt::format_to(std::back_inserter(hex), "{:02x}", digest[i]);
-  return hex;
+  EVP_DigestFinal_ex(ctx, digest.data(), &length);
+  return core::to_hex(digest.data(), length);
 }
 
 namespace {
@@ -96,6 +102,73 @@ Result<std::int64_t> Appender::append(const Entry& entry, std::string_view at) {
 
 Status Appender::finish() { return rows_->finish(); }
 
+struct GroupWriter::Pending {
+  Entry entry;
+  std::string at;
+  std::optional<Result<std::int64_t>> result;
+};
+
+GroupWriter::GroupWriter(store::Store& store) : store_(store), writer_([this] { run(); }) {}
+
+GroupWriter::~GroupWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  writer_.join();
+}
+
+Result<std::int64_t> GroupWriter::append(Entry entry, std::string at) {
+  Pending pending{std::move(entry), std::move(at), std::nullopt};
+  std::unique_lock lock(mutex_);
+  queue_.push_back(&pending);
+  wake_.notify_all();
+  wake_.wait(lock, [&] { return pending.result.has_value(); });
+  return std::move(*pending.result);
+}
+
+std::int64_t GroupWriter::batches() const {
+  std::lock_guard lock(mutex_);
+  return batches_;
+}
+
+void GroupWriter::run() {
+  while (true) {
+    std::vector<Pending*> batch;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      batch.swap(queue_);
+    }
+    // One transaction for everything that queued while the previous batch was committed.
+    std::vector<Result<std::int64_t>> ids;
+    ids.reserve(batch.size());
+    Status status = [&]() -> Status {
+      auto tx = store::Transaction::begin(store_);
+      if (!tx) return tl::unexpected(tx.error());
+      auto appender = Appender::start(store_);
+      if (!appender) return tl::unexpected(appender.error());
+      for (Pending* p : batch) {
+        auto id = appender->append(p->entry, p->at);
+        if (!id) return tl::unexpected(id.error());
+        ids.emplace_back(*id);
+      }
+      VIGIE_TRY(appender->finish());
+      return tx->commit();
+    }();
+    {
+      std::lock_guard lock(mutex_);
+      ++batches_;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i]->result = status ? ids[i] : Result<std::int64_t>(tl::unexpected(status.error()));
+      }
+    }
+    wake_.notify_all();
+  }
+}
+
 Result<Verification> verify(store::Store& store) {
   Verification v;
   std::string prev;
@@ -127,6 +200,94 @@ Result<Verification> verify(store::Store& store) {
   if (!status) return tl::unexpected(status.error());
   v.head = prev;
   return v;
+}
+
+namespace {
+
+// Whether `details` (a JSON object) names `key` with `value` (as a string or a number).
+bool names(const nlohmann::json& details, std::string_view key, std::string_view value) {
+  if (!details.is_object()) return false;
+  auto it = details.find(key);
+  if (it == details.end()) return false;
+  if (it->is_string()) return it->get<std::string>() == value;
+  if (it->is_number_integer()) return std::to_string(it->get<std::int64_t>()) == value;
+  return false;
+}
+
+Result<std::string> bound(std::string_view text, bool upper, std::string_view option) {
+  if (text.empty()) return std::string();
+  if (!core::parse_utc(text)) {
+    return core::fail(core::ErrorCode::kUsage,
+                      fmt::format("'{}' is not a date (YYYY-MM-DD) or an ISO 8601 time", text),
+                      std::string(option));
+  }
+  // A bare date as the upper bound takes in its whole day ("T9" sorts after any time of it).
+  if (upper && text.size() == 10) return std::string(text) + "T9";
+  return std::string(text);
+}
+
+}  // namespace
+
+Result<std::vector<StoredEntry>> select_entries(store::Store& store, const ExportFilter& filter) {
+  auto from = bound(filter.from, false, "--from");
+  if (!from) return tl::unexpected(from.error());
+  auto to = bound(filter.to, true, "--to");
+  if (!to) return tl::unexpected(to.error());
+  const std::string device = filter.device_id != 0 ? std::to_string(filter.device_id) : "";
+  const std::string device_object = "device:" + device;
+  std::vector<StoredEntry> out;
+  auto status = store.for_each(
+      "SELECT id, at, actor, action, object, origin, details, hash FROM audit_log ORDER BY id", {},
+      [&](const store::Row& row) {
+        const std::string at = row.text(1);
+        if ((!from->empty() && at < *from) || (!to->empty() && at > *to)) return true;
+        StoredEntry e{row.integer(0), at,
+                      Entry{row.text(2), row.text(3), row.text(4), row.text(5), row.text(6)},
+                      row.text(7)};
+        if (!filter.engineer.empty() || !device.empty()) {
+          auto details = nlohmann::json::parse(e.entry.details, nullptr, false);
+          if (!filter.engineer.empty() && e.entry.actor != filter.engineer &&
+              !names(details, "engineer", filter.engineer)) {
+            return true;
+          }
+          if (!device.empty() && e.entry.object != device_object &&
+              !e.entry.object.starts_with(device_object + "/") &&
+              !names(details, "device", device)) {
+            return true;
+          }
+        }
+        out.push_back(std::move(e));
+        return true;
+      });
+  if (!status) return tl::unexpected(status.error());
+  return out;
+}
+
+std::string to_csv(const std::vector<StoredEntry>& entries) {
+  std::string out = "id,at,actor,action,object,origin,details,hash\r\n";
+  for (const StoredEntry& e : entries) {
+    out += fmt::format("{},{},{},{},{},{},{},{}\r\n", e.id, core::csv_field(e.at),
+                       core::csv_field(e.entry.actor), core::csv_field(e.entry.action),
+                       core::csv_field(e.entry.object), core::csv_field(e.entry.origin),
+                       core::csv_field(e.entry.details), e.hash);
+  }
+  return out;
+}
+
+std::string to_json(const std::vector<StoredEntry>& entries) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const StoredEntry& e : entries) {
+    auto details = nlohmann::json::parse(e.entry.details, nullptr, false);
+    list.push_back({{"id", e.id},
+                    {"at", e.at},
+                    {"actor", e.entry.actor},
+                    {"action", e.entry.action},
+                    {"object", e.entry.object},
+                    {"origin", e.entry.origin},
+                    {"details", details.is_discarded() ? nlohmann::json(e.entry.details) : details},
+                    {"hash", e.hash}});
+  }
+  return list.dump(2) + "\n";
 }
 
 }  // namespace vigie::audit

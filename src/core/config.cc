@@ -458,6 +458,55 @@ const std::vector<KeyRule>& rules() {
         "Accept engineers' bearer credentials (`vigie engineers add`): a stand-in until the "
         "second factor of the access-control issue; for tests and pilots only."},
        bool_into(&Config::remote_engineer_bearer_tokens)},
+      {{"remote.approval_seconds", "integer", "30",
+        "A session request not approved within this time expires (seed 003: 30 s)."},
+       integer_into(&Config::remote_approval_seconds, 5, 600, "a number of seconds")},
+      {{"remote.session_password_seconds", "integer", "300",
+        "An approved session must be opened with its one-time password within this time."},
+       integer_into(&Config::remote_session_password_seconds, 30, 3600, "a number of seconds")},
+      {{"remote.session_max_minutes", "integer", "240",
+        "Every session ends after this time, whatever it is doing."},
+       integer_into(&Config::remote_session_max_minutes, 1, 1440, "a number of minutes")},
+      {{"remote.session_idle_minutes", "integer", "15",
+        "A session without a byte either way for this time ends."},
+       integer_into(&Config::remote_session_idle_minutes, 1, 1440, "a number of minutes")},
+      {{"remote.session_check_ms", "integer", "250",
+        "How often the broker looks for ended sessions and revoked grants (a cheap counter): "
+        "their streams close within this time plus a round trip."},
+       integer_into(&Config::remote_session_check_ms, 50, 5000, "a number of milliseconds")},
+      {{"remote.approvers_email", "array of strings", "[]",
+        "Approvers on duty, told of each session request, start and end by e-mail (the device "
+        "owner is added; notify.email_allowed applies)."},
+       notify_keys::addresses_into(&Config::remote_approvers_email, false)},
+      {{"remote.login_hours", "integer", "8",
+        "How long an engineer's login (password and second factor) lasts."},
+       integer_into(&Config::remote_login_hours, 1, 24, "a number of hours")},
+      {{"remote.password_memory_kib", "integer", "65536",
+        "argon2id memory cost of new engineers' password hashes, KiB (OWASP: at least 19456)."},
+       integer_into(&Config::remote_password_memory_kib, 1024, 4194304, "a number of KiB")},
+      {{"remote.transfer_dir", "string", "\"remote/transfers\"",
+        "Where files exchanged with engineers wait: DEVICE-ID/outbox (the hospital puts files "
+        "there for engineers to get), DEVICE-ID/inbox (what engineers put)."},
+       string_into(&Config::remote_transfer_dir)},
+      {{"remote.max_transfer_bytes", "integer", "67108864",
+        "Largest file an engineer may get or put."},
+       integer_into(&Config::remote_max_transfer_bytes, 1024, std::int64_t{4} << 30,
+                    "a number of bytes")},
+      {{"audit.checkpoint_file", "string", "\"audit/checkpoints.jsonl\"",
+        "Signed checkpoints of the audit log (Merkle root, Ed25519), one JSON line each: copy it "
+        "off the machine; `vigie audit verify --checkpoint` checks the log against it."},
+       string_into(&Config::audit_checkpoint_file)},
+      {{"audit.checkpoint_key", "string", "\"audit/checkpoint.key\"",
+        "Ed25519 key signing the checkpoints (created when missing; its public half is written "
+        "next to it as .pub)."},
+       string_into(&Config::audit_checkpoint_key)},
+      {{"audit.checkpoint_minutes", "integer", "60",
+        "How often vigied writes a checkpoint (when the log has grown)."},
+       integer_into(&Config::audit_checkpoint_minutes, 1, 10080, "a number of minutes")},
+      {{"audit.retention_years", "integer", "6",
+        "How long audit entries are kept at least (seed 003 §4b: 6 years); none is deleted "
+        "before."},
+       integer_into(&Config::audit_retention_years, 6, 100, "a number of years")},
   };
   return kRules;
 }

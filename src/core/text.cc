@@ -1,5 +1,8 @@
 #include "vigie/core/text.h"
 
+#include <cctype>
+#include <charconv>
+
 namespace vigie::core {
 
 std::optional<size_t> find_invalid_utf8(std::string_view text) {
@@ -61,6 +64,38 @@ std::string_view trim(std::string_view text) {
   if (b == std::string_view::npos) return {};
   size_t e = text.find_last_not_of(" \t");
   return text.substr(b, e - b + 1);
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((std::isalnum(c) != 0) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0xf];
+    }
+  }
+  return out;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2])) != 0) {
+      int value = 0;
+      std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 std::string html_escape(std::string_view text) {

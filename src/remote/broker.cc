@@ -1,5 +1,6 @@
-// The broker: one TLS listener for connectors (mutual TLS, WebSocket), engineers (bearer
-// credential, WebSocket) and the connectors' enrollment and renewal (HTTPS). It relays each
+// The broker: one TLS listener for connectors (mutual TLS, WebSocket), engineers (login token,
+// WebSocket), the connectors' enrollment and renewal and the engineers' API (HTTPS: login,
+// sessions, files). It relays each
 // stream's frames between the two WebSockets it joins, rewriting only the stream id; it
 // checks the windows both ways so that no peer can make it buffer beyond them.
 #include "vigie/remote/broker.h"
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 #include <openssl/x509.h>
 
+#include <charconv>
 #include <csignal>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 
 #include "vigie/core/file.h"
 #include "vigie/core/log.h"
+#include "vigie/core/text.h"
 #include "vigie/core/time.h"
 #include "vigie/core/tls.h"
 #include "vigie/remote/pki.h"
@@ -73,6 +76,7 @@ struct Route {
   bool finished = false;
   std::uint64_t bytes_up = 0;    // engineer to device
   std::uint64_t bytes_down = 0;  // device to engineer
+  std::int64_t session = 0;      // the session whose grant opened it (0: a grant by hand)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -145,7 +149,10 @@ class BrokerImpl final : public Broker {
   }
   BrokerImpl(const BrokerImpl&) = delete;
   BrokerImpl& operator=(const BrokerImpl&) = delete;
-  ~BrokerImpl() override { workers_.join(); }
+  ~BrokerImpl() override {
+    notices_.join();
+    workers_.join();
+  }
 
   core::Status init() {
     auto ca = core::read_file(ca_cert_path(options_.ca_dir));
@@ -202,6 +209,8 @@ class BrokerImpl final : public Broker {
     }
     asio::co_spawn(io_, accept_loop(this), asio::detached);
     asio::co_spawn(io_, grant_sweep(this), asio::detached);
+    asio::co_spawn(io_, session_watch(this), asio::detached);
+    if (options_.deliver_notices) asio::co_spawn(io_, notice_pump(this), asio::detached);
     io_.run();
     return {};
   }
@@ -250,7 +259,13 @@ class BrokerImpl final : public Broker {
     beast::flat_buffer buffer;
     http::request_parser<http::string_body> parser;
     parser.body_limit(kMaxRequestBody);
-    co_await http::async_read(*stream, buffer, parser, redirect(ec));
+    co_await http::async_read_header(*stream, buffer, parser, redirect(ec));
+    if (!ec && parser.get().method() == http::verb::put) {
+      // A file an engineer puts: up to remote.max_transfer_bytes, with time to arrive.
+      parser.body_limit(self->options_.transfers.max_bytes + 1);
+      beast::get_lowest_layer(*stream).expires_after(std::chrono::seconds(300));
+    }
+    if (!ec) co_await http::async_read(*stream, buffer, parser, redirect(ec));
     if (ec) {
       core::log_event(LogLevel::kDebug, "broker.request_failed",
                       {{"peer", address}, {"reason", ec.message()}});
@@ -263,7 +278,15 @@ class BrokerImpl final : public Broker {
                        std::move(address));
       co_return;
     }
-    auto res = co_await self->answer(req, serial, address);
+    http::response<http::string_body> res;
+    try {
+      res = co_await self->answer(req, serial, address);
+    } catch (const std::exception& e) {
+      // A bug, not the client's fault: said, answered, and the broker goes on.
+      core::log_event(LogLevel::kError, "broker.request_crashed",
+                      {{"target", std::string(req.target())}, {"reason", e.what()}});
+      res = problem(http::status::internal_server_error, "the broker could not do it");
+    }
     res.set(http::field::server, "vigied");
     res.set(http::field::cache_control, "no-store");
     res.keep_alive(false);
@@ -284,6 +307,20 @@ class BrokerImpl final : public Broker {
     return reply(status,
                  nlohmann::json{{"status", static_cast<int>(status)}, {"detail", detail}}.dump(),
                  "application/problem+json");
+  }
+  static http::response<http::string_body> problem(const core::Error& e) {
+    switch (e.code) {
+      case ErrorCode::kNotFound:
+        return problem(http::status::not_found, e.message);
+      case ErrorCode::kConflict:
+        return problem(http::status::conflict, e.message);
+      case ErrorCode::kInvalidInput:
+        return problem(http::status::forbidden, e.message);
+      case ErrorCode::kUsage:
+        return problem(http::status::bad_request, e.message);
+      default:
+        return problem(http::status::internal_server_error, "the broker could not do it");
+    }
   }
 
   Actor actor(std::string name, const std::string& address) const {
@@ -335,6 +372,181 @@ class BrokerImpl final : public Broker {
       }
       co_return reply(http::status::ok, list.dump());
     }
+    if (target.starts_with("/v1/engineer/")) co_return co_await engineer_api(req, serial, address);
+    co_return problem(http::status::not_found, "no such resource");
+  }
+
+  // ---- the engineers' API --------------------------------------------------------------------
+
+  static std::string text_field(const nlohmann::json& body, const char* name) {
+    auto it = body.find(name);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+
+  // POST /v1/engineer/login; then, with the login's bearer token, /v1/engineer/sessions:
+  // POST (request), GET (list), GET /ID, POST /ID/open, POST /ID/end, GET /ID/files,
+  // GET|PUT /ID/files/NAME.
+  asio::awaitable<http::response<http::string_body>> engineer_api(
+      const http::request<http::string_body>& req, const std::string& serial,
+      const std::string& address) {
+    const std::string target(req.target());
+    const auto now = core::utc_now();
+    if (target == "/v1/engineer/login" && req.method() == http::verb::post) {
+      auto body = nlohmann::json::parse(req.body(), nullptr, false);
+      if (!body.is_object()) {
+        co_return problem(http::status::bad_request,
+                          "expected {\"engineer\", \"password\", \"otp\"} as JSON");
+      }
+      LoginAttempt attempt{text_field(body, "engineer"), text_field(body, "password"),
+                           text_field(body, "otp"), serial, address};
+      auto work = [attempt = std::move(attempt), policy = options_.logins, now](store::Store& s) {
+        return login(s, attempt, now, policy);
+      };
+      auto done = co_await with_store(workers_, stores_, std::move(work));
+      if (!done) {
+        co_return problem(done.error().code == ErrorCode::kConflict ? http::status::forbidden
+                                                                    : http::status::unauthorized,
+                          done.error().message);
+      }
+      co_return reply(http::status::ok, nlohmann::json{{"token", done->token},
+                                                       {"expires_at", done->expires_at},
+                                                       {"engineer", done->engineer.name},
+                                                       {"vendor", done->engineer.organisation}}
+                                            .dump());
+    }
+    constexpr std::string_view kSessions = "/v1/engineer/sessions";
+    if (!target.starts_with(kSessions)) {
+      co_return problem(http::status::not_found, "no such resource");
+    }
+    auto engineer = co_await authenticate_engineer(req);
+    if (!engineer) co_return problem(http::status::unauthorized, engineer.error().message);
+    // The path after /sessions: "", "/ID", "/ID/open", "/ID/end", "/ID/files", "/ID/files/NAME".
+    std::string_view rest = std::string_view(target).substr(kSessions.size());
+    std::int64_t id = 0;
+    std::string_view action;
+    std::string file;
+    if (!rest.empty()) {
+      if (rest.front() != '/') co_return problem(http::status::not_found, "no such resource");
+      rest.remove_prefix(1);
+      auto slash = rest.find('/');
+      auto number = rest.substr(0, slash);
+      auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), id);
+      if (ec != std::errc() || end != number.data() + number.size() || id <= 0) {
+        co_return problem(http::status::not_found, "no such session");
+      }
+      if (slash != std::string_view::npos) {
+        action = rest.substr(slash + 1);
+        if (action.starts_with("files/")) {
+          file = core::percent_decode(action.substr(6));
+          action = "file";
+        }
+      }
+    }
+    const std::int64_t me = engineer->id;
+    const std::string& origin = address;
+    nlohmann::json body;
+    if (req.method() == http::verb::post) body = nlohmann::json::parse(req.body(), nullptr, false);
+    if (req.method() == http::verb::post && !body.is_object()) body = nlohmann::json::object();
+
+    if (id == 0 && req.method() == http::verb::post) {
+      SessionRequest request;
+      request.engineer_id = me;
+      request.device_id = body.value("device", std::int64_t{0});
+      request.reason = text_field(body, "reason");
+      request.ticket = text_field(body, "ticket");
+      request.origin = origin;
+      if (auto ports = body.find("ports"); ports != body.end() && ports->is_array()) {
+        for (const auto& p : *ports) {
+          if (p.is_number_integer()) request.ports.push_back(p.get<int>());
+        }
+      }
+      auto ops = parse_operations(text_field(body, "operations"));
+      if (!ops) co_return problem(ops.error());
+      request.operations = *ops;
+      auto work = [request = std::move(request), policy = options_.sessions, now](store::Store& s) {
+        return request_session(s, request, policy, now);
+      };
+      auto done = co_await with_store(workers_, stores_, std::move(work));
+      if (!done) co_return problem(done.error());
+      co_return reply(http::status::created, to_json(*done).dump());
+    }
+    if (id == 0 && req.method() == http::verb::get) {
+      auto work = [me](store::Store& s) {
+        SessionFilter filter;
+        filter.engineer_id = me;
+        filter.limit = 50;
+        return list_sessions(s, filter);
+      };
+      auto list = co_await with_store(workers_, stores_, std::move(work));
+      if (!list) co_return problem(list.error());
+      nlohmann::json out = nlohmann::json::array();
+      for (const Session& x : *list) out.push_back(to_json(x));
+      co_return reply(http::status::ok, out.dump());
+    }
+    if (id != 0 && action.empty() && req.method() == http::verb::get) {
+      auto work = [id](store::Store& s) { return get_session(s, id); };
+      auto found = co_await with_store(workers_, stores_, std::move(work));
+      if (!found || found->engineer_id != me) {
+        co_return problem(http::status::not_found, "no such session of yours");
+      }
+      co_return reply(http::status::ok, to_json(*found).dump());
+    }
+    if (action == "open" && req.method() == http::verb::post) {
+      auto work = [id, me, password = text_field(body, "password"), origin,
+                   policy = options_.sessions, now](store::Store& s) {
+        return open_session(s, id, me, password, origin, policy, now);
+      };
+      auto done = co_await with_store(workers_, stores_, std::move(work));
+      if (!done) co_return problem(done.error());
+      co_return reply(http::status::ok, to_json(*done).dump());
+    }
+    if (action == "end" && req.method() == http::verb::post) {
+      auto work = [id, me, who = actor(engineer->name, address), policy = options_.sessions,
+                   now](store::Store& s) -> core::Status {
+        auto found = get_session(s, id);
+        if (!found || found->engineer_id != me) {
+          return core::fail(ErrorCode::kNotFound, "no such session of yours");
+        }
+        return end_session(s, id, who, "ended by the engineer", policy, now);
+      };
+      auto done = co_await with_store(workers_, stores_, std::move(work));
+      if (!done) co_return problem(done.error());
+      co_return reply(http::status::ok, "{}");
+    }
+    if (action == "files" && req.method() == http::verb::get) {
+      auto work = [id, me, area = options_.transfers](store::Store& s) {
+        return list_outbox(s, area, id, me);
+      };
+      auto files = co_await with_store(workers_, stores_, std::move(work));
+      if (!files) co_return problem(files.error());
+      nlohmann::json out = nlohmann::json::array();
+      for (const OutboxFile& f : *files) out.push_back({{"name", f.name}, {"size", f.size}});
+      co_return reply(http::status::ok, out.dump());
+    }
+    if (action == "file" && req.method() == http::verb::get) {
+      if (!options_.phi_filter) {
+        co_return problem(http::status::forbidden, "no file leaves: the PHI filter is not set up");
+      }
+      auto work = [id, me, area = options_.transfers, filter = options_.phi_filter, file, origin,
+                   now](store::Store& s) {
+        return get_file(s, area, *filter, id, me, file, origin, now);
+      };
+      auto got = co_await with_store(workers_, stores_, std::move(work));
+      if (!got) co_return problem(got.error());
+      auto res = reply(http::status::ok, std::move(got->bytes), "application/octet-stream");
+      res.set("X-Vigie-Name", got->name);
+      res.set("X-Vigie-SHA256", got->sha256);
+      co_return res;
+    }
+    if (action == "file" && req.method() == http::verb::put) {
+      auto work = [id, me, area = options_.transfers, file, bytes = req.body(), origin,
+                   now](store::Store& s) {
+        return put_file(s, area, id, me, file, bytes, origin, now);
+      };
+      auto done = co_await with_store(workers_, stores_, std::move(work));
+      if (!done) co_return problem(done.error());
+      co_return reply(http::status::created, "{}");
+    }
     co_return problem(http::status::not_found, "no such resource");
   }
 
@@ -374,16 +586,17 @@ class BrokerImpl final : public Broker {
         .dump();
   }
 
+  // A login token (access.h), or a static credential when remote.engineer_bearer_tokens is on.
   asio::awaitable<core::Result<Engineer>> authenticate_engineer(
       const http::request<http::string_body>& req) {
-    if (!options_.engineer_bearer_tokens) {
-      co_return core::fail(ErrorCode::kNotFound, "engineer credentials are not enabled");
-    }
     std::string_view auth = sv(req[http::field::authorization]);
     if (!auth.starts_with("Bearer ")) {
-      co_return core::fail(ErrorCode::kNotFound, "an engineer credential is required");
+      co_return core::fail(ErrorCode::kNotFound, "log in first (vigie login)");
     }
-    auto work = [token = std::string(auth.substr(7))](store::Store& s) {
+    auto work = [token = std::string(auth.substr(7)),
+                 bearer = options_.engineer_bearer_tokens](store::Store& s) {
+      auto who = engineer_for_login(s, token, core::utc_now());
+      if (who || !bearer || who.error().code != ErrorCode::kNotFound) return who;
       return engineer_for_token(s, token);
     };
     co_return co_await with_store(workers_, stores_, std::move(work));
@@ -644,6 +857,12 @@ class BrokerImpl final : public Broker {
         auto& credit = upstream ? route->credit_to_connector : route->credit_to_engineer;
         credit -= static_cast<std::int64_t>(f.data.size());
         (upstream ? route->bytes_up : route->bytes_down) += f.data.size();
+        if (route->session != 0) {
+          auto& seen = activity_[route->session];
+          seen.session_id = route->session;
+          (upstream ? seen.bytes_to_device : seen.bytes_from_device) +=
+              static_cast<std::int64_t>(f.data.size());
+        }
         if (credit < 0 || (upstream ? route->eof_from_engineer : route->eof_from_connector)) {
           finish(route, CloseCode::kFlowControl, "data beyond the window or after EOF");
           return;
@@ -705,6 +924,7 @@ class BrokerImpl final : public Broker {
       co_return;
     }
     route->grant = grant->id;
+    route->session = grant->session_id;
     route->grant_epoch = ++connector->grant_epoch;
     route->connector = connector;
     route->connector_id = connector->next_id++;
@@ -786,7 +1006,7 @@ class BrokerImpl final : public Broker {
     auto routes = connector->routes;
     for (const auto& [id, route] : routes) {
       if (route->grant != 0 && route->grant_epoch <= epoch && !live.contains(route->grant)) {
-        finish(route, CloseCode::kEnded, "the grant was revoked or expired");
+        finish(route, CloseCode::kEnded, "the session ended, or its grant was revoked or expired");
       }
     }
   }
@@ -798,17 +1018,30 @@ class BrokerImpl final : public Broker {
       ErrorCodeB ec;
       co_await timer.async_wait(redirect(ec));
       if (self->stopping_) co_return;
-      // Two queries per round, whatever the number of connectors: every live grant and every
-      // revoked serial; each connector then gets its zone's share.
+      co_await self->resync();
+    }
+  }
+
+  // Brings every connector in line with the store. Two queries per round, whatever the number
+  // of connectors: every live grant and every revoked serial; each connector then gets its
+  // zone's share. One round at a time; a round asked for meanwhile runs after it.
+  asio::awaitable<void> resync() {
+    if (resyncing_) {
+      resync_again_ = true;
+      co_return;
+    }
+    resyncing_ = true;
+    do {
+      resync_again_ = false;
       std::vector<std::pair<std::shared_ptr<Peer>, std::uint64_t>> connectors;
-      for (const auto& p : self->peers_) {
+      for (const auto& p : peers_) {
         if (p->kind == Peer::Kind::kConnector) connectors.emplace_back(p, p->grant_epoch);
       }
       if (connectors.empty()) continue;
       auto work = [](store::Store& s) {
         return SweepState{live_grants(s, now_utc()), revoked_serials(s)};
       };
-      auto state = co_await with_store(self->workers_, self->stores_, std::move(work));
+      auto state = co_await with_store(workers_, stores_, std::move(work));
       if (!state.grants || !state.revoked) {
         core::log_event(
             LogLevel::kWarn, "broker.grant_check_failed",
@@ -823,8 +1056,68 @@ class BrokerImpl final : public Broker {
         auto it = by_zone.find(c->zone);
         ZoneState zone{it == by_zone.end() ? std::vector<Grant>{} : it->second,
                        !revoked.contains(c->serial)};
-        self->apply(c, zone, epoch);
+        apply(c, zone, epoch);
       }
+    } while (resync_again_ && !stopping_);
+    resyncing_ = false;
+  }
+
+  // Every second, the notices due are sent on the notices' own thread (SMTP may be slow; the
+  // relaying and the session checks never wait for it).
+  static asio::awaitable<void> notice_pump(BrokerImpl* self) {
+    asio::steady_timer timer(self->io_);
+    while (!self->stopping_) {
+      timer.expires_after(std::chrono::seconds(1));
+      ErrorCodeB ec;
+      co_await timer.async_wait(redirect(ec));
+      if (self->stopping_) co_return;
+      if (self->delivering_) continue;
+      self->delivering_ = true;
+      asio::post(self->notices_, [self] {
+        self->options_.deliver_notices();
+        asio::post(self->io_, [self] { self->delivering_ = false; });
+      });
+    }
+  }
+
+  // Every remote.session_check: the change counter (one small query); when it moved, a resync,
+  // so that an ended session or a revoked grant cuts its streams at once. Every second also:
+  // the sessions' byte counters and idle clocks, and the sessions' own deadlines.
+  static asio::awaitable<void> session_watch(BrokerImpl* self) {
+    asio::steady_timer timer(self->io_);
+    auto last_round = std::chrono::steady_clock::now();
+    while (!self->stopping_) {
+      timer.expires_after(self->options_.session_check);
+      ErrorCodeB ec;
+      co_await timer.async_wait(redirect(ec));
+      if (self->stopping_) co_return;
+      std::vector<SessionActivity> activity;
+      const bool housekeeping =
+          std::chrono::steady_clock::now() - last_round >= std::chrono::seconds(1);
+      if (housekeeping) {
+        last_round = std::chrono::steady_clock::now();
+        for (const auto& [id, seen] : self->activity_) activity.push_back(seen);
+        self->activity_.clear();
+      }
+      auto work = [activity = std::move(activity), housekeeping,
+                   policy = self->options_.sessions](store::Store& s) {
+        if (housekeeping) {
+          const auto now = core::utc_now();
+          if (auto st = record_activity(s, activity, now); !st) {
+            core::log_event(LogLevel::kWarn, "broker.activity_failed",
+                            {{"reason", st.error().to_string()}});
+          }
+          if (auto swept = sweep_sessions(s, policy, now); !swept) {
+            core::log_event(LogLevel::kWarn, "broker.session_sweep_failed",
+                            {{"reason", swept.error().to_string()}});
+          }
+        }
+        return change_epoch(s);
+      };
+      auto epoch = co_await with_store(self->workers_, self->stores_, std::move(work));
+      if (!epoch || *epoch == self->epoch_seen_) continue;
+      self->epoch_seen_ = *epoch;
+      co_await self->resync();
     }
   }
 
@@ -878,6 +1171,12 @@ class BrokerImpl final : public Broker {
   std::mutex audit_mutex_;
   std::vector<AuditRecord> audit_queue_;
   bool audit_writing_ = false;
+  bool resyncing_ = false;
+  bool delivering_ = false;
+  asio::thread_pool notices_{1};
+  bool resync_again_ = false;
+  std::int64_t epoch_seen_ = -1;
+  std::unordered_map<std::int64_t, SessionActivity> activity_;  // since the last report
   std::unordered_map<std::int64_t, std::set<std::shared_ptr<Peer>>> by_zone_;
 };
 

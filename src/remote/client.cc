@@ -579,7 +579,10 @@ asio::awaitable<core::Result<HttpReply>> https_call(asio::any_io_executor ex, ss
   req.set(http::field::host, target.host);
   req.set(http::field::user_agent, "vigie");
   if (!target.bearer.empty()) req.set(http::field::authorization, "Bearer " + target.bearer);
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  if (!body.empty()) {
+    req.set(http::field::content_type,
+            verb == http::verb::put ? "application/octet-stream" : "application/json");
+  }
   req.body() = std::move(body);
   req.prepare_payload();
   ErrorCodeB ec;
@@ -587,7 +590,7 @@ asio::awaitable<core::Result<HttpReply>> https_call(asio::any_io_executor ex, ss
   co_await http::async_write(**stream, req, redirect(ec));
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(1U << 20);
+  parser.body_limit(target.max_reply);
   if (!ec) co_await http::async_read(**stream, buffer, parser, redirect(ec));
   if (ec) {
     co_return fail(
@@ -596,7 +599,9 @@ asio::awaitable<core::Result<HttpReply>> https_call(asio::any_io_executor ex, ss
         "broker");
   }
   co_await (*stream)->async_shutdown(redirect(ec));
-  co_return HttpReply{static_cast<int>(parser.get().result_int()), std::move(parser.get().body())};
+  const auto& res = parser.get();
+  co_return HttpReply{static_cast<int>(res.result_int()), std::string(sv(res["X-Vigie-Name"])),
+                      std::string(sv(res["X-Vigie-SHA256"])), std::move(parser.get().body())};
 }
 
 core::Result<std::shared_ptr<ssl::context>> client_context(const std::string& ca_file,
@@ -614,7 +619,7 @@ core::Result<std::shared_ptr<ssl::context>> client_context(const std::string& ca
     if (!ec) ctx->use_private_key_file(identity, ssl::context::pem, ec);
     if (ec) {
       return fail(ErrorCode::kInvalidInput,
-                  "cannot read the connector's key and certificate: " + ec.message(), identity);
+                  "cannot read the client's key and certificate: " + ec.message(), identity);
     }
   }
   return ctx;

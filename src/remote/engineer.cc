@@ -2,6 +2,9 @@
 // granted device port. Nothing listens beyond the address given (loopback by default).
 #include "vigie/remote/engineer.h"
 
+#include "vigie/core/file.h"
+#include "vigie/core/text.h"
+
 #include <fmt/format.h>
 
 #include <csignal>
@@ -126,26 +129,56 @@ core::Status run_engineer(const EngineerOptions& options) {
   return result.value_or(core::Status{});
 }
 
-core::Result<std::vector<ReachableGrant>> list_reachable(const EngineerOptions& options) {
-  auto tls = client_context(options.ca_file, "");
+core::Result<BrokerReply> call_broker(const EngineerOptions& options, std::string_view method,
+                                      const std::string& path, std::string body) {
+  auto tls = client_context(options.ca_file, options.identity);
   if (!tls) return tl::unexpected(tls.error());
   auto target = target_of(options, "");
   if (!target) return tl::unexpected(target.error());
+  target->max_reply = std::size_t{4} << 30;
+  target->timeout = std::chrono::seconds(300);
+  const http::verb verb = http::string_to_verb(bsv(method));
   asio::io_context io{1};
   std::optional<core::Result<HttpReply>> reply;
-  asio::co_spawn(
-      io, https_call(io.get_executor(), **tls, *target, http::verb::get, "/v1/engineer/grants", ""),
-      [&reply](const std::exception_ptr& e, core::Result<HttpReply> r) {
-        reply =
-            e ? core::Result<HttpReply>(fail(ErrorCode::kInternal, "I/O failure")) : std::move(r);
-      });
+  asio::co_spawn(io, https_call(io.get_executor(), **tls, *target, verb, path, std::move(body)),
+                 [&reply](const std::exception_ptr& e, core::Result<HttpReply> r) {
+                   reply = e ? core::Result<HttpReply>(fail(ErrorCode::kInternal, "I/O failure"))
+                             : std::move(r);
+                 });
   io.run();
-  if (!reply || !*reply) return tl::unexpected(reply ? (*reply).error() : core::Error{});
-  auto body = nlohmann::json::parse((*reply)->body, nullptr, false);
-  if ((*reply)->status != 200 || !body.is_array()) {
+  if (!reply) return fail(ErrorCode::kInternal, "no answer");
+  if (!*reply) return tl::unexpected(reply->error());
+  return BrokerReply{(*reply)->status, std::move((*reply)->body), std::move((*reply)->file_name),
+                     std::move((*reply)->file_sha256)};
+}
+
+core::Result<std::string> read_credential(const std::string& path) {
+  auto text = core::read_file(path);
+  if (!text) return tl::unexpected(text.error());
+  std::string_view view = *text;
+  while (!view.empty() && (view.back() == '\n' || view.back() == '\r')) view.remove_suffix(1);
+  view = core::trim(view);
+  if (view.empty() || view.find_first_of("\r\n") != std::string_view::npos) {
+    return fail(ErrorCode::kInvalidInput, "the file holds no one-line credential", path);
+  }
+  return std::string(view);
+}
+
+std::string refusal_of(const BrokerReply& reply) {
+  auto body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (body.is_object() && body.contains("detail") && body["detail"].is_string()) {
+    return body["detail"].get<std::string>();
+  }
+  return reply.body;
+}
+
+core::Result<std::vector<ReachableGrant>> list_reachable(const EngineerOptions& options) {
+  auto reply = call_broker(options, "GET", "/v1/engineer/grants", "");
+  if (!reply) return tl::unexpected(reply.error());
+  auto body = nlohmann::json::parse(reply->body, nullptr, false);
+  if (reply->status != 200 || !body.is_array()) {
     return fail(ErrorCode::kInvalidInput,
-                fmt::format("the broker answered {}: {}", (*reply)->status,
-                            body.is_object() ? body.value("detail", "") : (*reply)->body),
+                fmt::format("the broker answered {}: {}", reply->status, refusal_of(*reply)),
                 "broker");
   }
   std::vector<ReachableGrant> out;

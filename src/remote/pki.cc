@@ -25,6 +25,7 @@
 
 #include "vigie/core/file.h"
 #include "vigie/core/ids.h"
+#include "vigie/core/openssl_ptr.h"
 #include "vigie/core/time.h"
 
 namespace vigie::remote {
@@ -37,12 +38,7 @@ using core::fail;
 using core::TimePoint;
 
 template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using Deleter = core::OpenSslFree<Free>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;

@@ -5,13 +5,14 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "registry_internal.h"
 #include "vigie/audit/audit.h"
 #include "vigie/core/ids.h"
 #include "vigie/core/time.h"
 #include "vigie/inventory/normalize.h"
 
 namespace vigie::remote {
-namespace {
+namespace detail {
 
 using core::ErrorCode;
 using core::fail;
@@ -77,12 +78,31 @@ Result<std::optional<Row>> one_row(store::Store& store, std::string_view sql,
   return std::optional<Row>(std::move((*rows)[0]));
 }
 
+std::string seconds_text(core::TimePoint t) {
+  return core::format_utc(std::chrono::floor<std::chrono::seconds>(t));
+}
+
+Status bump_epoch(store::Store& store) {
+  return store.execute("UPDATE remote_epoch SET value = value + 1 WHERE id = 1");
+}
+
+}  // namespace detail
+
+namespace {
+
+using core::ErrorCode;
+using core::fail;
+using store::Row;
+using store::Value;
+using namespace detail;  // NOLINT(google-build-using-namespace): the module's own helpers
+
 constexpr std::string_view kGrantSelect =
     "SELECT g.id, g.engineer_id, e.name, d.id, d.vendor || ' ' || d.product || ' ' || "
     "COALESCE(d.serial_number, ''), d.zone_id, "
     "(SELECT COALESCE(i.ip, i.hostname) FROM interfaces i WHERE i.device_id = d.id AND "
     "COALESCE(i.ip, i.hostname) IS NOT NULL ORDER BY i.id LIMIT 1), g.port, "
-    "COALESCE(g.expires_at, '') FROM remote_grants g JOIN remote_engineers e ON e.id = "
+    "COALESCE(g.expires_at, ''), COALESCE(g.session_id, 0) FROM remote_grants g JOIN "
+    "remote_engineers e ON e.id = "
     "g.engineer_id JOIN devices d ON d.id = g.device_id WHERE g.revoked_at IS NULL AND "
     "(g.expires_at IS NULL OR g.expires_at > ?) AND e.disabled_at IS NULL AND d.zone_id IS NOT "
     "NULL AND (d.status = 'in-service' OR d.status = 'standalone')";
@@ -90,7 +110,7 @@ constexpr std::string_view kGrantSelect =
 Grant grant_of(const Row& r) {
   return Grant{r.integer(0), r.integer(1), r.text(2), r.integer(3),
                r.text(4),    r.integer(5), r.text(6), static_cast<int>(r.integer(7)),
-               r.text(8)};
+               r.text(8),    r.integer(9)};
 }
 
 Result<std::vector<Grant>> grants_where(store::Store& store, std::string_view condition,
@@ -389,6 +409,7 @@ Status revoke_grant(store::Store& store, std::int64_t grant_id, const Actor& act
   VIGIE_TRY(store.execute("UPDATE remote_grants SET revoked_at = ? WHERE id = ?",
                           std::vector<Value>{actor.at, grant_id}));
   VIGIE_TRY(audit_in(store, actor, "remote.grant.revoke", fmt::format("grant:{}", grant_id), {}));
+  VIGIE_TRY(bump_epoch(store));
   return tx->commit();
 }
 

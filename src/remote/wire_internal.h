@@ -164,11 +164,14 @@ struct DialTarget {
   std::string bearer;  // engineer credential, sent as Authorization: Bearer
   std::chrono::seconds timeout{15};
   bool verify = true;  // false only to fetch the CA whose fingerprint the caller then checks
+  std::size_t max_reply = std::size_t{1} << 20;  // largest HTTPS answer body
 };
 
 // One HTTPS request to the broker (a new connection each time: these are rare).
 struct HttpReply {
   int status = 0;
+  std::string file_name;  // X-Vigie-Name, X-Vigie-SHA256 of a file the broker sends
+  std::string file_sha256;
   std::string body;
 };
 asio::awaitable<core::Result<HttpReply>> https_call(asio::any_io_executor ex, ssl::context& tls,

@@ -1,6 +1,7 @@
 // The schema, written once for both back-ends. Portable subset: TEXT, BIGINT, INTEGER,
 // DOUBLE PRECISION; `{pk}` is the integer primary key (SQLite's rowid alias, PostgreSQL's
-// BIGINT PRIMARY KEY). Times are ISO 8601 UTC text, booleans 0/1. A migration is never edited
+// BIGINT PRIMARY KEY); `{sqlite}...{/sqlite}` and `{postgres}...{/postgres}` hold what only one
+// back-end runs (triggers). Times are ISO 8601 UTC text, booleans 0/1. A migration is never edited
 // once released: add a new one. Enumerations are checked with OR chains rather than IN lists:
 // SQLite builds a temporary b-tree for each IN list on every inserted row (3x slower imports).
 #include "vigie/store/store.h"
@@ -635,6 +636,126 @@ CREATE INDEX remote_grants_engineer ON remote_grants (engineer_id);
 CREATE INDEX remote_grants_device ON remote_grants (device_id);
 )sql";
 
+// Remote-service access control (docs/remote.md): vendors, engineers' passwords (argon2id) and
+// second factors (TOTP secret, or a certificate), login tokens, authorisations per device or
+// zone and operation, each device's access level, sessions with their approval and one-time
+// password, file transfers, and a change counter the broker polls to end streams at once.
+// The audit log becomes append-only in the store itself.
+constexpr std::string_view kRemoteAccess = R"sql(
+CREATE TABLE remote_vendors (
+  id {pk},
+  name TEXT NOT NULL,
+  name_norm TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+ALTER TABLE remote_engineers ADD COLUMN vendor_id BIGINT REFERENCES remote_vendors(id);
+ALTER TABLE remote_engineers ADD COLUMN password_hash TEXT;
+ALTER TABLE remote_engineers ADD COLUMN totp_secret TEXT;
+ALTER TABLE remote_engineers ADD COLUMN totp_last_step BIGINT;
+ALTER TABLE remote_engineers ADD COLUMN cert_serial TEXT;
+ALTER TABLE remote_engineers ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE remote_engineers ADD COLUMN locked_until TEXT;
+CREATE TABLE remote_logins (
+  token_sha256 TEXT PRIMARY KEY,
+  engineer_id BIGINT NOT NULL REFERENCES remote_engineers(id),
+  origin TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ended_at TEXT
+);
+CREATE INDEX remote_logins_engineer ON remote_logins (engineer_id);
+CREATE TABLE remote_authorisations (
+  id {pk},
+  engineer_id BIGINT NOT NULL REFERENCES remote_engineers(id),
+  device_id BIGINT REFERENCES devices(id),
+  zone_id BIGINT REFERENCES zones(id),
+  operations TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT,
+  CHECK ((device_id IS NULL) <> (zone_id IS NULL))
+);
+CREATE INDEX remote_authorisations_engineer ON remote_authorisations (engineer_id);
+CREATE TABLE remote_device_access (
+  device_id BIGINT PRIMARY KEY REFERENCES devices(id),
+  level TEXT NOT NULL
+    CHECK (level = 'none' OR level = 'limited' OR level = 'permanent-limited' OR level = 'full'),
+  window_from TEXT,
+  window_to TEXT,
+  ports TEXT NOT NULL,
+  operations TEXT NOT NULL,
+  limited_operations TEXT NOT NULL,
+  owner_email TEXT,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE remote_sessions (
+  id {pk},
+  engineer_id BIGINT NOT NULL REFERENCES remote_engineers(id),
+  device_id BIGINT NOT NULL REFERENCES devices(id),
+  reason TEXT NOT NULL,
+  ticket TEXT,
+  ports TEXT NOT NULL,
+  operations TEXT NOT NULL,
+  level TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state = 'requested' OR state = 'approved' OR state = 'active' OR state = 'ended'
+           OR state = 'refused' OR state = 'expired'),
+  origin TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  request_expires_at TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  note TEXT,
+  password_sha256 TEXT,
+  password_expires_at TEXT,
+  password_failures INTEGER NOT NULL DEFAULT 0,
+  started_at TEXT,
+  ends_at TEXT,
+  last_activity_at TEXT,
+  ended_at TEXT,
+  ended_by TEXT,
+  end_reason TEXT,
+  bytes_to_device BIGINT NOT NULL DEFAULT 0,
+  bytes_from_device BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX remote_sessions_state ON remote_sessions (state);
+CREATE INDEX remote_sessions_device ON remote_sessions (device_id);
+ALTER TABLE remote_grants ADD COLUMN session_id BIGINT REFERENCES remote_sessions(id);
+CREATE TABLE remote_transfers (
+  id {pk},
+  session_id BIGINT REFERENCES remote_sessions(id),
+  device_id BIGINT NOT NULL REFERENCES devices(id),
+  direction TEXT NOT NULL CHECK (direction = 'get' OR direction = 'put'),
+  name TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome = 'done' OR outcome = 'refused'),
+  reason TEXT,
+  at TEXT NOT NULL
+);
+CREATE TABLE remote_epoch (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value BIGINT NOT NULL
+);
+INSERT INTO remote_epoch (id, value) VALUES (1, 0);
+{sqlite}
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+{/sqlite}
+{postgres}
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM PUBLIC;
+{/postgres}
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "inventory: sites, zones, products, devices, interfaces, open ports, imports", kInventory},
     {2, "advisories, notices, findings and their history", kAdvisories},
@@ -653,6 +774,10 @@ constexpr Migration kMigrations[] = {
     {10, "alerts told to the notification outbox", kAlertNotices},
     {11, "remote-service gateway: connectors, their certificates, engineers, grants",
      kRemoteGateway},
+    {12,
+     "remote-service access control: vendors, second factors, authorisations, access levels, "
+     "sessions, transfers; the audit log append-only",
+     kRemoteAccess},
 };
 
 }  // namespace

@@ -113,8 +113,30 @@ Status Transaction::commit() {
 
 namespace internal {
 
+namespace {
+
+// Keeps the text between `{NAME}` and `{/NAME}` (without the markers) when `keep`, else drops it.
+void resolve_blocks(std::string& sql, std::string_view name, bool keep) {
+  const std::string open = fmt::format("{{{}}}", name);
+  const std::string close = fmt::format("{{/{}}}", name);
+  for (size_t pos = sql.find(open); pos != std::string::npos; pos = sql.find(open, pos)) {
+    size_t end = sql.find(close, pos);
+    if (end == std::string::npos) end = sql.size();
+    if (keep) {
+      sql.erase(end, std::min(close.size(), sql.size() - end));
+      sql.erase(pos, open.size());
+    } else {
+      sql.erase(pos, std::min(end + close.size(), sql.size()) - pos);
+    }
+  }
+}
+
+}  // namespace
+
 std::string apply_dialect(std::string_view sql, Backend backend) {
   std::string out(sql);
+  resolve_blocks(out, "sqlite", backend == Backend::kSqlite);
+  resolve_blocks(out, "postgres", backend == Backend::kPostgres);
   const std::string pk = backend == Backend::kSqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY";
   for (size_t pos = out.find("{pk}"); pos != std::string::npos; pos = out.find("{pk}", pos)) {
     out.replace(pos, 4, pk);

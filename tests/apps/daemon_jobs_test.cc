@@ -93,10 +93,10 @@ TEST_F(DaemonJobsTest, FirstStartBacksUpVerifiesAndTestsTheRestore) {
   scheduler::Scheduler scheduler(*store_, clock_, std::move(*jobs));
   auto ran = scheduler.run_due();
   ASSERT_TRUE(ran) << ran.error().to_string();
-  EXPECT_EQ(*ran, 6);
+  EXPECT_EQ(*ran, 7);
   auto st = states();
-  for (const char* name :
-       {"backup", "backup.verify", "backup.restore_test", "export", "alerts", "notify"}) {
+  for (const char* name : {"backup", "backup.verify", "backup.restore_test", "export",
+                           "audit.checkpoint", "alerts", "notify"}) {
     ASSERT_TRUE(st.contains(name)) << name;
     EXPECT_EQ(st[name].last_status, "ok") << name << ": " << st[name].last_error;
   }
@@ -107,12 +107,13 @@ TEST_F(DaemonJobsTest, FirstStartBacksUpVerifiesAndTestsTheRestore) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM backup_verifications"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM restore_tests WHERE result = 'ok'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM alerts WHERE kind = 'scheduler.job_failed'"), 0);
+  EXPECT_TRUE(fs::exists(home_ / config_.audit_checkpoint_file)) << "the audit log's checkpoint";
 
   // A minute later only the notices are due; a day later the backup again.
   clock_.advance(std::chrono::minutes(1));
   EXPECT_EQ(scheduler.run_due().value(), 1);
   clock_.advance(std::chrono::hours(24));
-  EXPECT_EQ(scheduler.run_due().value(), 4);  // backup, export, alerts, notify
+  EXPECT_EQ(scheduler.run_due().value(), 5);  // backup, export, checkpoint, alerts, notify
   EXPECT_EQ(count("SELECT COUNT(*) FROM backup_runs WHERE status = 'ok'"), 2);
 }
 
@@ -123,7 +124,7 @@ TEST_F(DaemonJobsTest, FailingJobRaisesItsAlertTellsItAndClearsOnSuccess) {
   auto jobs = daemon_jobs(config_, home_, clock_);
   ASSERT_TRUE(jobs) << jobs.error().to_string();
   scheduler::Scheduler scheduler(*store_, clock_, std::move(*jobs));
-  ASSERT_EQ(scheduler.run_due().value(), 4);  // backup, export, alerts, notify
+  ASSERT_EQ(scheduler.run_due().value(), 5);  // backup, export, checkpoint, alerts, notify
 
   // The repositories' password goes missing: the next backup fails.
   fs::rename(password_file(), home_ / "backup" / "elsewhere");
@@ -168,7 +169,7 @@ TEST_F(DaemonJobsTest, WithoutRepositoriesNoBackupJobs) {
   ASSERT_TRUE(jobs);
   std::vector<std::string> names;
   for (const auto& j : *jobs) names.push_back(j.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"export", "alerts"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"export", "audit.checkpoint", "alerts"}));
 }
 
 }  // namespace

@@ -83,7 +83,11 @@ jq -e '.passed and .checkpoint.audit_ok and (.tables | map(select(.table == "dev
 vigie audit verify >/dev/null || fail "live audit chain"
 # `vigie audit verify` names the first broken entry and exits 1.
 if [ -z "$pg" ]; then
-  sqlite3 "$home/vigie.db" "UPDATE audit_log SET actor = 'intruder' WHERE id = 3"
+  # The store refuses the edit; someone with the file drops its guard first.
+  if sqlite3 "$home/vigie.db" "UPDATE audit_log SET actor = 'intruder' WHERE id = 3" 2>/dev/null; then
+    fail "the store let the audit log be edited"
+  fi
+  sqlite3 "$home/vigie.db" "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'intruder' WHERE id = 3"
   set +e
   vigie audit verify --json >"$work/audit.json"
   rc=$?

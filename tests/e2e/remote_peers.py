@@ -107,6 +107,28 @@ def expect_closed(host, port, secs):
     print("ok closed")
 
 
+def hold(host, port, secs):
+    """One echo round trip, then wait for the tunnel to close the stream: prints "open", then
+    "closed T" with the epoch time the close arrived (or exits 1 after secs)."""
+    s = socket.create_connection((host, port), timeout=secs)
+    s.sendall(b"ping")
+    got = b""
+    while len(got) < 4:
+        d = s.recv(4 - len(got))
+        if not d:
+            sys.exit("closed before the echo")
+        got += d
+    print("open", flush=True)
+    try:
+        while s.recv(65536):
+            pass
+    except socket.timeout:
+        sys.exit(f"still open after {secs} s")
+    except ConnectionResetError:
+        pass
+    print(f"closed {time.time():.3f}", flush=True)
+
+
 def push(host, port, n, secs):
     s = socket.create_connection((host, port), timeout=10)
     s.setblocking(False)
@@ -226,6 +248,8 @@ def main():
         expect_banner(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif cmd == "expect-closed":
         expect_closed(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+    elif cmd == "hold":
+        hold(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "push":
         push(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "rogue-broker":

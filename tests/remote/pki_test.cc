@@ -2,6 +2,7 @@
 // once, the broker's certificate is renewed only when it must be, client requests are checked
 // and signed with Vigie's own subject and extensions, and foreign or damaged input is refused.
 #include "vigie/remote/pki.h"
+#include "vigie/core/openssl_ptr.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
@@ -34,12 +35,7 @@ using core::ErrorCode;
 using std::chrono::days;
 
 template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
+using Deleter = core::OpenSslFree<Free>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
 using PKeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;

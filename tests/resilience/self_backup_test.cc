@@ -143,7 +143,8 @@ TEST_P(SelfBackupTest, BackupRestoresAndPassesTheRestoreTest) {
 TEST_P(SelfBackupTest, BrokenAuditChainFailsTheRestoreTest) {
   auto b = backup();
   ASSERT_TRUE(b.init(who_));
-  ASSERT_TRUE(store_->execute("UPDATE audit_log SET details = '{\"forged\":1}' WHERE id = 2"));
+  ASSERT_TRUE(vigie::testing::tamper_audit_log(
+      *store_, "UPDATE audit_log SET details = '{\"forged\":1}' WHERE id = 2"));
   auto run = b.run({who_, {}, false});
   ASSERT_TRUE(run) << run.error().to_string();
   EXPECT_TRUE(run->ok());  // a broken chain is backed up all the same, and said
@@ -387,7 +388,8 @@ TEST(SelfBackupForgery, ForgedSnapshotFailsTheRestoreTest) {
   {
     auto copy = store::Store::open("sqlite:" + (forged / "store" / "vigie.db").string());
     ASSERT_TRUE(copy);
-    ASSERT_TRUE((*copy)->execute("UPDATE audit_log SET actor = 'nobody' WHERE id = 1"));
+    ASSERT_TRUE(vigie::testing::tamper_audit_log(
+        **copy, "UPDATE audit_log SET actor = 'nobody' WHERE id = 1"));
   }
   auto again = repo.backup(forged, {std::string(SelfBackup::kTag)});
   ASSERT_TRUE(again) << again.error().to_string();

@@ -41,6 +41,16 @@ std::string fresh_store_url(const std::string& backend, const TempDir& dir) {
   return std::string(base) + "?options=-csearch_path%3D" + schema;
 }
 
+core::Status tamper_audit_log(store::Store& store, const std::string& sql) {
+  if (store.backend() == store::Backend::kSqlite) {
+    VIGIE_TRY(store.execute("DROP TRIGGER IF EXISTS audit_log_no_update"));
+    VIGIE_TRY(store.execute("DROP TRIGGER IF EXISTS audit_log_no_delete"));
+  } else {
+    VIGIE_TRY(store.execute("ALTER TABLE audit_log DISABLE TRIGGER USER"));
+  }
+  return store.execute(sql);
+}
+
 std::unique_ptr<store::Store> open_fresh_store(const std::string& backend, const TempDir& dir) {
   auto s = store::Store::open(fresh_store_url(backend, dir));
   EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().to_string());

@@ -33,6 +33,10 @@ std::vector<std::string> backends();
 std::string fresh_store_url(const std::string& backend, const TempDir& dir);
 std::unique_ptr<store::Store> open_fresh_store(const std::string& backend, const TempDir& dir);
 
+// Runs `sql` on the audit log as someone with the database owner's rights would: the store's
+// append-only guard (triggers) switched off first. For the tests that prove tampering is seen.
+core::Status tamper_audit_log(store::Store& store, const std::string& sql);
+
 // ../shared/fixtures/<relative>
 std::filesystem::path fixture(const std::string& relative);
 

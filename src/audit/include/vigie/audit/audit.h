@@ -4,10 +4,14 @@
 // is detected by verify(). Values that are secrets or patient data never go into `details`.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "vigie/core/result.h"
 #include "vigie/store/store.h"
@@ -47,6 +51,34 @@ class Appender {
   std::string last_hash_;
 };
 
+// Group commit: many threads append, one writer thread commits what has queued up in one
+// transaction (one fsync for the batch), and each append() returns once its entry is durable.
+// The writer uses `store` alone (a connection of its own, that outlives the writer); other
+// connections may append meanwhile: the audit log's lock serialises them.
+class GroupWriter {
+ public:
+  explicit GroupWriter(store::Store& store);
+  ~GroupWriter();  // commits what is queued, then stops
+  GroupWriter(const GroupWriter&) = delete;
+  GroupWriter& operator=(const GroupWriter&) = delete;
+
+  // Blocks until the entry is committed; returns its id, or the batch's error.
+  Result<std::int64_t> append(Entry entry, std::string at);
+  [[nodiscard]] std::int64_t batches() const;
+
+ private:
+  struct Pending;
+  void run();
+
+  store::Store& store_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Pending*> queue_;
+  bool stopping_ = false;
+  std::int64_t batches_ = 0;
+  std::thread writer_;
+};
+
 struct Verification {
   std::int64_t entries = 0;
   std::string head;  // hash of the last entry ("" when the log is empty)
@@ -57,6 +89,27 @@ struct Verification {
 
 // Recomputes the chain from the first entry.
 Result<Verification> verify(store::Store& store);
+
+// Entries as stored, for the hospital's exports.
+struct StoredEntry {
+  std::int64_t id = 0;
+  std::string at;
+  Entry entry;
+  std::string hash;
+};
+
+// What an export holds: an engineer's entries (as actor or named in details), a device's
+// (its object, or named in details), between two dates or times (inclusive; "" = open).
+struct ExportFilter {
+  std::string engineer;
+  std::int64_t device_id = 0;
+  std::string from;
+  std::string to;
+};
+Result<std::vector<StoredEntry>> select_entries(store::Store& store, const ExportFilter& filter);
+// CSV (RFC 4180, a header line) and a JSON array of objects.
+std::string to_csv(const std::vector<StoredEntry>& entries);
+std::string to_json(const std::vector<StoredEntry>& entries);
 
 // The hash of an entry given its predecessor's hash (hex SHA-256 over length-prefixed
 // fields, so that no two different entries hash the same input).

@@ -88,6 +88,20 @@ struct Config {
   std::int64_t remote_idle_seconds = 30;
   std::int64_t remote_grant_check_seconds = 5;
   bool remote_engineer_bearer_tokens = false;
+  std::int64_t remote_approval_seconds = 30;
+  std::int64_t remote_session_password_seconds = 300;
+  std::int64_t remote_session_max_minutes = 240;
+  std::int64_t remote_session_idle_minutes = 15;
+  std::int64_t remote_session_check_ms = 250;
+  std::vector<std::string> remote_approvers_email;
+  std::int64_t remote_login_hours = 8;
+  std::int64_t remote_password_memory_kib = 65536;
+  std::string remote_transfer_dir = "remote/transfers";
+  std::int64_t remote_max_transfer_bytes = std::int64_t{64} << 20;
+  std::string audit_checkpoint_file = "audit/checkpoints.jsonl";
+  std::string audit_checkpoint_key = "audit/checkpoint.key";
+  std::int64_t audit_checkpoint_minutes = 60;
+  std::int64_t audit_retention_years = 6;
 };
 
 struct ConfigKey {

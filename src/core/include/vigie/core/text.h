@@ -24,6 +24,11 @@ std::string_view trim(std::string_view text);
 // Text made safe inside HTML content and attribute values (& < > " ').
 std::string html_escape(std::string_view text);
 
+// RFC 3986 percent-encoding of every byte but the unreserved ones (ALPHA DIGIT - . _ ~), and
+// its decoding ("%zz" that is not hexadecimal stays as it is; '+' is not a space).
+std::string percent_encode(std::string_view text);
+std::string percent_decode(std::string_view text);
+
 // One CSV field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a quote
 // or a line break; a leading = + - @ is prefixed with ' so that spreadsheets do not run it.
 std::string csv_field(std::string_view text);

@@ -6,11 +6,16 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "vigie/core/result.h"
+#include "vigie/phi/outbound.h"
+#include "vigie/remote/access.h"
+#include "vigie/remote/sessions.h"
+#include "vigie/remote/transfers.h"
 #include "vigie/store/pool.h"
 
 namespace vigie::remote {
@@ -27,8 +32,18 @@ struct BrokerOptions {
   std::chrono::seconds idle{30};
   std::chrono::seconds grant_check{5};  // how often live grants and revocations are re-read
   int connector_cert_days = 90;
-  bool engineer_bearer_tokens = false;  // the stand-in credential (see registry.h)
+  bool engineer_bearer_tokens = false;  // static credentials for tests (see registry.h)
   std::size_t workers = 2;              // threads for the store
+  // How often the change counter is read: an ended session's streams close within this.
+  std::chrono::milliseconds session_check{250};
+  SessionPolicy sessions;
+  LoginPolicy logins;
+  TransferArea transfers;
+  // Every file leaving through the gateway passes it; null: no file leaves.
+  std::shared_ptr<const phi::OutboundFilter> phi_filter;
+  // Sends the notices due (sessions' e-mails), on a thread of its own every second, so that an
+  // approver hears of a request within its 30 s. Empty: nothing sent from here.
+  std::function<void()> deliver_notices;
 };
 
 class Broker {

@@ -14,7 +14,8 @@ namespace vigie::remote {
 struct EngineerOptions {
   std::string broker;      // wss://host[:port]
   std::string ca_file;     // the hospital's CA (the broker's certificate is checked against it)
-  std::string credential;  // the engineer's bearer credential
+  std::string credential;  // the engineer's login token (or a static test credential)
+  std::string identity;    // PEM key and certificate: a certificate as second factor ("" none)
   std::string proxy;       // http://[user:password@]host:port, "" = direct
   std::string device;      // device id
   std::uint16_t port = 0;
@@ -37,5 +38,21 @@ struct ReachableGrant {
 
 // What the engineer may reach now (`vigie connect --list`).
 core::Result<std::vector<ReachableGrant>> list_reachable(const EngineerOptions& options);
+
+// The credential kept in a file (vigie login --save): its line ends and blanks are not part of it.
+core::Result<std::string> read_credential(const std::string& path);
+
+struct BrokerReply {
+  int status = 0;
+  std::string body;
+  std::string file_name;  // of a file sent (GET .../files/NAME)
+  std::string file_sha256;
+};
+// One request of the engineers' HTTPS API (docs/remote-protocol.md): login, sessions, files.
+// Errors are the transport's; the broker's refusals come back as a status and a problem body.
+core::Result<BrokerReply> call_broker(const EngineerOptions& options, std::string_view method,
+                                      const std::string& path, std::string body);
+// The broker's problem+json "detail" of a refusal, or the body.
+std::string refusal_of(const BrokerReply& reply);
 
 }  // namespace vigie::remote

@@ -88,8 +88,9 @@ struct Engineer {
   std::string organisation;
 };
 
-// An engineer with a bearer credential (printed once). Stand-in for the second factor of the
-// access-control issue: the broker accepts it only when remote.engineer_bearer_tokens is on.
+// An engineer with a static bearer credential (printed once), for tests and pilots: the broker
+// accepts it only when remote.engineer_bearer_tokens is on. Real engineers log in with two
+// factors (access.h).
 Result<std::pair<Engineer, std::string>> add_engineer(store::Store& store, std::string_view name,
                                                       std::string_view organisation,
                                                       const Actor& actor);
@@ -104,7 +105,8 @@ struct Grant {
   std::int64_t zone_id = 0;
   std::string host;  // the device's address the connector dials
   int port = 0;
-  std::string expires_at;  // "" = until revoked
+  std::string expires_at;       // "" = until revoked
+  std::int64_t session_id = 0;  // the session that opened it (0: granted by hand)
 };
 
 // Grants `engineer` the device's `port` until `expires_at` ("" = until revoked). The device
