@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -140,6 +141,11 @@ class Walker {
       const std::uint16_t el = tag.getElement();
       if (el == 0x0000) {  // group lengths are retired; DCMTK recomputes those it writes
         remove(item, e);
+        continue;
+      }
+      if (g == 0x0002) {  // file meta elements have no place in a dataset: the header has its own
+        remove(item, e);
+        count(Action::kRemove);
         continue;
       }
       if ((g & 1U) != 0) {
@@ -391,6 +397,40 @@ void record_method(DcmDataset& ds, const Options& options, bool blanked) {
   ds.putAndInsertString(DcmTagKey(0x0028, 0x0303), temporal);
 }
 
+// DCMTK takes into the file meta header whatever its group length (0002,0000) covers, elements
+// of other groups too (a wrong length from a broken writer, or a forged one). They belong to the
+// dataset: moved there, they get the profile's actions like any other element. Left in the
+// header, they would escape de-identification, and DCMTK would write them after the recomputed
+// group length where a reader takes them for dataset elements, in the dataset's transfer
+// syntax: output that does not read back. One the dataset already has is dropped.
+void move_foreign_meta(DcmMetaInfo& meta, DcmDataset& ds) {
+  for (DcmElement* e : elements_of(meta)) {
+    if (e->getTag().getGroup() == 0x0002) continue;
+    std::unique_ptr<DcmElement> moved(meta.remove(e));  // NOLINT(cppcoreguidelines-owning-memory)
+    // On success the dataset owns it.
+    if (ds.insert(moved.get()).good()) (void)moved.release();
+  }
+}
+
+// Empties the file meta header but for the device identity the options retain: on writing,
+// DCMTK rebuilds the rest from the dataset and the transfer syntax. Anything else an input's
+// header holds may identify (private information, RTV source and flow identifiers).
+void clear_meta(DcmMetaInfo& meta, const Options& options) {
+  // (0002,0016) to (0002,0018) AE titles, (0002,0026) to (0002,0028) presentation addresses.
+  static constexpr std::array<std::uint16_t, 6> kDeviceIdentity = {0x0016, 0x0017, 0x0018,
+                                                                   0x0026, 0x0027, 0x0028};
+  const bool retain_device = options.has(Option::kRetainDeviceIdentity);
+  for (DcmElement* e : elements_of(meta)) {
+    const DcmTagKey tag = e->getTag();
+    const bool device =
+        tag.getGroup() == 0x0002 && std::find(kDeviceIdentity.begin(), kDeviceIdentity.end(),
+                                              tag.getElement()) != kDeviceIdentity.end();
+    if (!(retain_device && device)) {
+      std::unique_ptr<DcmElement> gone(meta.remove(e));  // NOLINT(cppcoreguidelines-owning-memory)
+    }
+  }
+}
+
 }  // namespace
 
 void ActionCounts::add(const ActionCounts& other) {
@@ -425,6 +465,8 @@ core::Result<DeidOutput> Deidentifier::run(std::string_view bytes, std::string_v
   if (!file) return tl::unexpected(file.error());
   DcmDataset& ds = *(*file)->getDataset();
   const E_TransferSyntax original_xfer = ds.getOriginalXfer();
+  DcmMetaInfo* meta = (*file)->getMetaInfo();
+  if (meta != nullptr) move_foreign_meta(*meta, ds);
 
   // Text becomes UTF-8 (ISO 2022 escapes, Latin-1...): masks and deny-lists work on one
   // encoding. When it cannot be read, "clean" removes text instead.
@@ -485,19 +527,7 @@ core::Result<DeidOutput> Deidentifier::run(std::string_view bytes, std::string_v
     sop = key_.map_uid(std::string(reinterpret_cast<const char*>(digest.data()), digest.size()));
     ds.putAndInsertString(DCM_SOPInstanceUID, sop.c_str());
   }
-  DcmMetaInfo* meta = (*file)->getMetaInfo();
-  if (meta != nullptr) {
-    meta->findAndDeleteElement(DCM_PrivateInformationCreatorUID);
-    meta->findAndDeleteElement(DCM_PrivateInformation);
-    if (!config_.options.has(Option::kRetainDeviceIdentity)) {
-      meta->findAndDeleteElement(DCM_SourceApplicationEntityTitle);
-      meta->findAndDeleteElement(DcmTagKey(0x0002, 0x0017));
-      meta->findAndDeleteElement(DcmTagKey(0x0002, 0x0018));
-    }
-    meta->findAndDeleteElement(DCM_MediaStorageSOPInstanceUID);
-    meta->findAndDeleteElement(DCM_MediaStorageSOPClassUID);
-    meta->findAndDeleteElement(DCM_TransferSyntaxUID);
-  }
+  if (meta != nullptr) clear_meta(*meta, config_.options);
   auto written = internal::write_dicom(**file, out_xfer, name);
   if (!written) return tl::unexpected(written.error());
   out.bytes = std::move(*written);

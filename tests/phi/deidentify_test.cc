@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -260,6 +261,125 @@ TEST(Deidentify, MalformedDicomIsRefusedNamingFileAndReason) {
     EXPECT_EQ(out.error().where, c.name + ".dcm");
     EXPECT_EQ(out.error().code, core::ErrorCode::kInvalidInput);
     EXPECT_FALSE(out.error().message.empty());
+  }
+}
+
+// Whether a file meta header holds elements of group 0002 only.
+bool only_meta_group(DcmMetaInfo& meta) {
+  for (unsigned long i = 0; i < meta.card(); ++i) {
+    if (meta.getElement(i)->getGTag() != 0x0002) return false;
+  }
+  return true;
+}
+
+// Found by fuzz_dicom (minimised by hand from its artifact): a file meta header whose group
+// length (0002,0000) also covers an element of group 5402 (a mutated (0002,0012) with the
+// non-standard VR "T\x08"), then an implicit VR dataset. DCMTK reads that element into the
+// header; written back there, it followed the recomputed group length and was read as an
+// implicit VR dataset element with a length of 281685: output that did not read back.
+const std::string kForeignMetaElement =
+    std::string(128, '\0') + "DICM" +
+    std::string(
+        // (0002,0000) UL 84, (0002,0001) OB 00\01, (0002,0002) and (0002,0003) UI empty
+        "\x02\x00\x00\x00UL\x04\x00\x54\x00\x00\x00"
+        "\x02\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01"
+        "\x02\x00\x02\x00UI\x00\x00"
+        "\x02\x00\x03\x00UI\x00\x00"
+        // (0002,0010) UI implicit VR little endian
+        "\x02\x00\x10\x00UI\x12\x00"
+        "1.2.840.10008.1.2\0"
+        // (5402,5345), VR "T\x08", 20 bytes
+        "\x02\x54\x45\x53T\x08\x14\x00"
+        "1234567890.1998.310\x7f"
+        // the dataset: (0010,0002) empty
+        "\x10\x00\x02\x00\x00\x00\x00\x00",
+        96 + 8);
+
+TEST(Deidentify, FuzzFoundForeignElementInTheFileMetaHeaderIsRefusedOrReadsBack) {
+  DeidConfig config;  // the fuzz target's
+  config.burned_in = BurnedInPolicy::kBlank;
+  config.max_bytes = size_t{4} << 20;
+  auto out = Deidentifier(kKey, config).run(kForeignMetaElement, "fuzz.dcm");
+  if (!out) {
+    EXPECT_EQ(out.error().code, core::ErrorCode::kInvalidInput);
+    EXPECT_FALSE(out.error().message.empty());
+    return;
+  }
+  auto findings = check_dicom(out->bytes, "out.dcm");
+  ASSERT_TRUE(findings) << findings.error().to_string();
+  auto file = parse(out->bytes);
+  ASSERT_NE(file, nullptr);
+  EXPECT_TRUE(only_meta_group(*file->getMetaInfo()));
+}
+
+// An element a header covers belongs to the dataset and gets the profile's action there: a
+// patient's name hidden in the header does not leave, under either dataset encoding.
+TEST(Deidentify, ElementsOfOtherGroupsInTheFileMetaHeaderAreDeidentifiedInTheDataset) {
+  auto explicit_element = [](std::uint16_t g, std::uint16_t e, const char* vr,
+                             const std::string& value) {
+    std::string out = {static_cast<char>(g & 0xFFU), static_cast<char>(g >> 8U),
+                       static_cast<char>(e & 0xFFU), static_cast<char>(e >> 8U)};
+    out += vr;
+    out += static_cast<char>(value.size() & 0xFFU);
+    out += static_cast<char>(value.size() >> 8U);
+    return out + value;
+  };
+  for (const std::string& xfer : {std::string(UID_LittleEndianImplicitTransferSyntax),
+                                  std::string(UID_LittleEndianExplicitTransferSyntax)}) {
+    std::string rest = explicit_element(0x0002, 0x0010, "UI", xfer + '\0') +
+                       explicit_element(0x0010, 0x0010, "PN", "Doe^John");
+    std::string header = explicit_element(0x0002, 0x0000, "UL", std::string(4, '\0'));
+    header[8] = static_cast<char>(rest.size());
+    std::string modality = xfer == UID_LittleEndianImplicitTransferSyntax
+                               ? std::string("\x08\x00\x60\x00\x02\x00\x00\x00MR", 10)
+                               : explicit_element(0x0008, 0x0060, "CS", "MR");
+    std::string input = std::string(128, '\0') + "DICM";
+    input.append(header).append(rest).append(modality);
+    auto out = deidentify(input, Options());
+    ASSERT_TRUE(out) << xfer << ": " << out.error().to_string();
+    EXPECT_EQ(out->bytes.find("Doe"), std::string::npos) << xfer;
+    auto file = parse(out->bytes);
+    ASSERT_NE(file, nullptr) << xfer;
+    EXPECT_TRUE(only_meta_group(*file->getMetaInfo())) << xfer;
+    EXPECT_EQ(value_of(*file->getDataset(), DCM_Modality), "MR") << xfer;
+    auto findings = check_dicom(out->bytes, "out.dcm");
+    ASSERT_TRUE(findings) << xfer;
+    EXPECT_TRUE(findings->empty()) << xfer;
+  }
+}
+
+// DCMTK rebuilds the header on writing; of an input's own, only the device identity the
+// options retain stays.
+TEST(Deidentify, FileMetaHeaderKeepsOnlyTheDeviceIdentityTheOptionsRetain) {
+  auto file = parse(read_bytes(fixture("pydicom_CT_small.dcm")));
+  DcmMetaInfo& meta = *file->getMetaInfo();
+  meta.putAndInsertString(DCM_SourceApplicationEntityTitle, "CT_ROOM_3");
+  meta.putAndInsertString(DCM_SourcePresentationAddress, "dicom://ct3.valmont.example:104");
+  meta.putAndInsertString(DCM_PrivateInformationCreatorUID, "1.2.3.4.5");
+  const std::array<Uint8, 4> secret = {'D', 'o', 'e', ' '};
+  meta.putAndInsertUint8Array(DCM_PrivateInformation, secret.data(), secret.size());
+  vigie::testing::TempDir dir;
+  auto path = dir / "meta.dcm";
+  // saveFile's default writes a new header: EWM_fileformat keeps the one built here.
+  ASSERT_TRUE(file->saveFile(path.c_str(), EXS_LittleEndianExplicit, EET_ExplicitLength,
+                             EGL_recalcGL, EPD_noChange, 0, 0, EWM_fileformat)
+                  .good());
+  const std::string input = read_bytes(path);
+  ASSERT_NE(input.find("CT_ROOM_3"), std::string::npos);
+  for (bool retain : {false, true}) {
+    Options o;
+    if (retain) o.set(Option::kRetainDeviceIdentity);
+    auto out = deidentify(input, o);
+    ASSERT_TRUE(out) << out.error().to_string();
+    auto result = parse(out->bytes);
+    DcmMetaInfo& m = *result->getMetaInfo();
+    EXPECT_FALSE(m.tagExists(DCM_PrivateInformationCreatorUID));
+    EXPECT_FALSE(m.tagExists(DCM_PrivateInformation));
+    EXPECT_EQ(m.tagExists(DCM_SourceApplicationEntityTitle), retain);
+    EXPECT_EQ(m.tagExists(DCM_SourcePresentationAddress), retain);
+    EXPECT_EQ(value_of(m, DCM_MediaStorageSOPInstanceUID),
+              value_of(*result->getDataset(), DCM_SOPInstanceUID));
+    EXPECT_EQ(value_of(m, DCM_TransferSyntaxUID), UID_LittleEndianExplicitTransferSyntax);
   }
 }
 
