@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -115,7 +116,7 @@ GroupWriter::~GroupWriter() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  work_.notify_one();
   writer_.join();
 }
 
@@ -123,8 +124,8 @@ Result<std::int64_t> GroupWriter::append(Entry entry, std::string at) {
   Pending pending{std::move(entry), std::move(at), std::nullopt};
   std::unique_lock lock(mutex_);
   queue_.push_back(&pending);
-  wake_.notify_all();
-  wake_.wait(lock, [&] { return pending.result.has_value(); });
+  if (queue_.size() == 1) work_.notify_one();  // the writer sleeps only on an empty queue
+  done_.wait(lock, [&] { return pending.result.has_value(); });
   return std::move(*pending.result);
 }
 
@@ -138,7 +139,7 @@ void GroupWriter::run() {
     std::vector<Pending*> batch;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, nothing left
       batch.swap(queue_);
     }
@@ -165,40 +166,109 @@ void GroupWriter::run() {
         batch[i]->result = status ? ids[i] : Result<std::int64_t>(tl::unexpected(status.error()));
       }
     }
-    wake_.notify_all();
+    done_.notify_all();
   }
 }
 
+namespace {
+
+struct StoredRow {
+  std::int64_t id = 0;
+  std::string at;
+  Entry entry;
+  std::string prev_hash;
+  std::string hash;
+};
+
+// The index of the first row of `rows` whose content does not give its hash.
+std::optional<size_t> first_mismatch(const std::vector<StoredRow>& rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const StoredRow& r = rows[i];
+    if (entry_hash(r.prev_hash, r.id, r.at, r.entry) != r.hash) return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Verification> verify(store::Store& store) {
+  // The store is read on this thread, which checks the ids and links as rows arrive; the
+  // hashes, independent of each other once each row carries its predecessor's, are recomputed
+  // by chunks on the other cores.
+  constexpr size_t kChunk = 8192;
+  constexpr size_t kInFlight = 4;  // chunks hashed at once: bounds the memory held
+  std::vector<std::future<std::optional<size_t>>> hashing;
+  size_t collected = 0;
+  std::optional<size_t> hash_bad;  // index (entries before it) of the first mismatch
+  std::int64_t hash_bad_id = 0;
+  std::vector<std::int64_t> chunk_first_ids;
+  const auto collect = [&](size_t upto) {
+    for (; collected < upto; ++collected) {
+      auto bad = hashing[collected].get();
+      if (bad && !hash_bad) {
+        hash_bad = collected * kChunk + *bad;
+        hash_bad_id = chunk_first_ids[collected] + static_cast<std::int64_t>(*bad);
+      }
+    }
+  };
+  std::vector<StoredRow> chunk;
+  chunk.reserve(kChunk);
+  const auto hand_over = [&] {
+    if (hashing.size() >= collected + kInFlight) collect(hashing.size() - kInFlight + 1);
+    chunk_first_ids.push_back(chunk.front().id);
+    hashing.push_back(
+        std::async(std::launch::async, [rows = std::move(chunk)] { return first_mismatch(rows); }));
+    chunk = {};
+    chunk.reserve(kChunk);
+  };
+
   Verification v;
   std::string prev;
   std::int64_t expected_id = 0;
+  std::int64_t read = 0;
+  std::optional<std::int64_t> link_bad;
   auto status = store.for_each(
       "SELECT id, at, actor, action, object, origin, details, prev_hash, hash FROM audit_log "
       "ORDER BY id",
       {}, [&](const store::Row& row) {
-        const std::int64_t id = row.integer(0);
-        const Entry entry{row.text(2), row.text(3), row.text(4), row.text(5), row.text(6)};
-        const auto fail_at = [&](std::string problem) {
-          v.ok = false;
-          v.first_bad_id = id;
-          v.problem = std::move(problem);
+        StoredRow r{row.integer(0),
+                    row.text(1),
+                    {row.text(2), row.text(3), row.text(4), row.text(5), row.text(6)},
+                    row.text(7),
+                    row.text(8)};
+        if (expected_id != 0 && r.id != expected_id) {
+          link_bad = r.id;
+          v.problem = fmt::format("entry {} is missing (next is {})", expected_id, r.id);
           return false;
-        };
-        if (expected_id != 0 && id != expected_id) {
-          return fail_at(fmt::format("entry {} is missing (next is {})", expected_id, id));
         }
-        if (row.text(7) != prev) return fail_at("the link to the previous entry is broken");
-        if (entry_hash(prev, id, row.text(1), entry) != row.text(8)) {
-          return fail_at("the entry's content does not match its hash");
+        if (r.prev_hash != prev) {
+          link_bad = r.id;
+          v.problem = "the link to the previous entry is broken";
+          return false;
         }
-        prev = row.text(8);
-        expected_id = id + 1;
-        ++v.entries;
+        prev = r.hash;
+        expected_id = r.id + 1;
+        ++read;
+        chunk.push_back(std::move(r));
+        if (chunk.size() == kChunk) hand_over();
         return true;
       });
+  if (!chunk.empty()) hand_over();
+  collect(hashing.size());
   if (!status) return tl::unexpected(status.error());
-  v.head = prev;
+  if (hash_bad && (!link_bad || hash_bad_id < *link_bad)) {
+    v.ok = false;
+    v.first_bad_id = hash_bad_id;
+    v.problem = "the entry's content does not match its hash";
+    v.entries = static_cast<std::int64_t>(*hash_bad);
+  } else if (link_bad) {
+    v.ok = false;
+    v.first_bad_id = *link_bad;
+    v.entries = read;
+  } else {
+    v.entries = read;
+    v.head = prev;
+  }
   return v;
 }
 

@@ -640,7 +640,9 @@ CREATE INDEX remote_grants_device ON remote_grants (device_id);
 // second factors (TOTP secret, or a certificate), login tokens, authorisations per device or
 // zone and operation, each device's access level, sessions with their approval and one-time
 // password, file transfers, and a change counter the broker polls to end streams at once.
-// The audit log becomes append-only in the store itself.
+// The audit log becomes append-only in the store itself, and loses the unique index on its
+// hashes: random keys made every group commit rewrite hundreds of index pages, and the chain
+// (each hash covers the previous one) already makes a duplicate impossible to hide.
 constexpr std::string_view kRemoteAccess = R"sql(
 CREATE TABLE remote_vendors (
   id {pk},
@@ -740,12 +742,28 @@ CREATE TABLE remote_epoch (
 );
 INSERT INTO remote_epoch (id, value) VALUES (1, 0);
 {sqlite}
+CREATE TABLE audit_log_rebuilt (
+  id {pk},
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_log_rebuilt SELECT id, at, actor, action, object, origin, details, prev_hash,
+  hash FROM audit_log;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_rebuilt RENAME TO audit_log;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 {/sqlite}
 {postgres}
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key;
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
 CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log

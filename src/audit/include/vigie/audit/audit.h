@@ -72,7 +72,8 @@ class GroupWriter {
 
   store::Store& store_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable work_;  // the writer: something queued, or stop
+  std::condition_variable done_;  // the appenders: a batch committed
   std::vector<Pending*> queue_;
   bool stopping_ = false;
   std::int64_t batches_ = 0;
